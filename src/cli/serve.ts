@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import { resolveDbUrl, DB_OPTION_HELP } from './db-option.js';
+import { startServer } from '../http/server.js';
+import { loadPolicyForServer } from './load-policy.js';
+
+export const DEFAULT_PORT = 8080;
+
+interface ServeFlags {
+  policy?: string;
+  db?: string;
+  port?: string;
+  host: string;
+  issuer?: string;
+  watch?: boolean;
+  logLevel: string;
+  tokenTtl?: string;
+  trustProxy?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('run the authorization server (OAuth endpoints, JWKS, introspection, revocation)')
+    .option('--policy <file>', 'policy file (env JITGATE_POLICY)')
+    .option('--db <url>', DB_OPTION_HELP)
+    .option('--port <n>', `port to listen on (env JITGATE_PORT; default ${DEFAULT_PORT})`)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--issuer <url>', 'public issuer URL (env JITGATE_ISSUER; default http://HOST:PORT)')
+    .option('--watch', 'reload the policy when the file changes (SIGHUP always reloads)')
+    .option('--token-ttl <seconds>', 'access token lifetime before scope max_ttl limits (default 900)')
+    .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a reverse proxy)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jitgate serve --policy policy.yaml
+  jitgate serve --policy policy.yaml --db postgres://jitgate@db/jitgate --issuer https://jit.example.com
+  JITGATE_KEK=$(openssl rand -base64 32) jitgate serve --policy policy.yaml --db postgres://…
+
+Migrations run at start. A policy with errors is refused at start; on reload
+(SIGHUP or --watch) a broken file is logged and the previous policy stays.`,
+    )
+    .action(async (flags: ServeFlags) => {
+      const env = process.env;
+      const policyPath = flags.policy ?? env.JITGATE_POLICY;
+      if (!policyPath) {
+        process.stderr.write('jitgate serve: --policy FILE (or JITGATE_POLICY) is required\n');
+        process.exitCode = 2;
+        return;
+      }
+      const port = parsePort(flags.port ?? env.JITGATE_PORT ?? String(DEFAULT_PORT));
+      const policy = await loadPolicyForServer(resolve(policyPath));
+      if (!policy) {
+        process.exitCode = 1;
+        return;
+      }
+      const log = pino({ level: flags.logLevel, redact: ['req.headers.authorization'] });
+      const server = await startServer({
+        policy,
+        policyPath: resolve(policyPath),
+        dbUrl: resolveDbUrl(flags.db, env),
+        port,
+        host: flags.host,
+        issuer: flags.issuer ?? env.JITGATE_ISSUER,
+        watch: flags.watch ?? false,
+        reloadOnSighup: true,
+        trustProxy: flags.trustProxy ?? false,
+        config: flags.tokenTtl ? { tokenLifetimeS: positiveInt(flags.tokenTtl, '--token-ttl') } : {},
+        log,
+      });
+      process.stderr.write(`jitgate listening on ${server.url} (issuer ${server.ctx.config.issuer}, db ${server.ctx.store.display})\n`);
+      const stop = async (signal: string) => {
+        log.info({ signal }, 'shutting down');
+        await server.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+}
+
+function parsePort(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`port must be 0–65535, got ${raw}`);
+  return n;
+}
+
+function positiveInt(raw: string, name: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number of seconds`);
+  return n;
+}

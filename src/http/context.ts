@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { Store } from '../store/open.js';
+import type { WriteBatcher } from '../store/write-batcher.js';
+import type { Keyring } from '../tokens/keyring.js';
+import type { PolicyHolder } from '../policy/holder.js';
+import type { Clock } from '../util/clock.js';
+import type { FailureLimiter } from './failure-limiter.js';
+import type { FederationVerifier } from '../identity/federation.js';
+import type { ServerConfig } from './config.js';
+
+/** Everything a request handler needs, built once by the server and passed down. */
+export interface ServerContext {
+  config: ServerConfig;
+  store: Store;
+  /** Group commit for hot-path writes (issued tokens). */
+  writer: WriteBatcher<unknown>;
+  keyring: Keyring;
+  policy: PolicyHolder;
+  clock: Clock;
+  /** Failed client authentications, per client id and per address. */
+  authFailures: { client: FailureLimiter; address: FailureLimiter };
+  federation: FederationVerifier;
+  log: Logger;
+}

@@ -1,0 +1,15 @@
+import type { ServerContext } from '../http/context.js';
+import type { ClientAuthDeps } from './client-auth.js';
+
+/** The audiences a client assertion may carry: the issuer or any endpoint it authenticates at. */
+export function clientAuthDeps(ctx: ServerContext): ClientAuthDeps {
+  const iss = ctx.config.issuer;
+  return {
+    policy: ctx.policy.current,
+    store: ctx.store,
+    limits: ctx.authFailures,
+    issuer: iss,
+    assertionAudiences: [iss, `${iss}/token`, `${iss}/introspect`, `${iss}/revoke`],
+    nowMs: ctx.clock.nowMs(),
+  };
+}

@@ -1,0 +1,36 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import type { ServerContext } from '../http/context.js';
+import type { TokenTable } from '../store/schema.js';
+import { tokenHash } from '../tokens/token-hash.js';
+
+export type TokenRow = Selectable<TokenTable>;
+
+/** `kid` and `jti` read from a compact JWT without verifying it; null when malformed. */
+export function peekTokenIds(token: string): { kid: string; jti: string } | null {
+  const dot1 = token.indexOf('.');
+  const dot2 = token.indexOf('.', dot1 + 1);
+  if (dot1 < 0 || dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0) return null;
+  try {
+    const kid: unknown = JSON.parse(Buffer.from(token.slice(0, dot1), 'base64url').toString('utf8')).kid;
+    const jti: unknown = JSON.parse(Buffer.from(token.slice(dot1 + 1, dot2), 'base64url').toString('utf8')).jti;
+    return typeof kid === 'string' && typeof jti === 'string' ? { kid, jti } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The record of a token this server issued, or null. The presented token is
+ * matched against the SHA-256 recorded at issuance, which proves it byte for
+ * byte without verifying the signature again.
+ */
+export async function findIssuedToken(ctx: ServerContext, token: string): Promise<TokenRow | null> {
+  const ids = peekTokenIds(token);
+  if (!ids) return null;
+  const row = await ctx.store.db.selectFrom('tokens').selectAll().where('jti', '=', ids.jti).executeTakeFirst();
+  if (!row || row.kid !== ids.kid) return null;
+  const presented = Buffer.from(tokenHash(token));
+  const recorded = Buffer.from(row.token_hash);
+  return presented.length === recorded.length && timingSafeEqual(presented, recorded) ? row : null;
+}
