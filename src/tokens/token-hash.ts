@@ -1,0 +1,14 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * base64url SHA-256 of the whole token, as stored with the token's row: it
+ * proves a presented token is the one issued without keeping the token.
+ */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('base64url');
+}
+
+/** A fresh token id: 128 random bits, base64url (22 characters). */
+export function newJti(): string {
+  return randomBytes(16).toString('base64url');
+}
