@@ -1,0 +1,7 @@
+import { core } from './0001_core.js';
+import type { MigrationSet } from './migration.js';
+
+/** Every migration jitgate ships, by name. Append new ones; never rename or edit an applied one. */
+export const migrations: MigrationSet = {
+  '0001_core': core,
+};
