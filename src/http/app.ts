@@ -8,6 +8,7 @@ import { registerJwks } from '../oauth/jwks-endpoint.js';
 import { registerTokenEndpoint } from '../oauth/token-endpoint.js';
 import { registerIntrospectionEndpoint } from '../oauth/introspection-endpoint.js';
 import { registerRevocationEndpoint } from '../oauth/revocation-endpoint.js';
+import { apiPlugin } from './api/plugin.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -51,6 +52,8 @@ export async function buildApp(ctx: ServerContext, opts: AppOptions = {}): Promi
     registerIntrospectionEndpoint(oauth, ctx);
     registerRevocationEndpoint(oauth, ctx);
   });
+
+  await app.register((api) => apiPlugin(api, ctx), { prefix: '/api/v1' });
 
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).type('application/problem+json').send({

@@ -18,6 +18,14 @@ export interface ServerConfig {
   federationClockToleranceS: number;
   /** Least time between two fetches of a trusted issuer's JWKS on an unknown kid, ms. Default 30000. */
   federationJwksCooldownMs: number;
+  /** How long an access request may wait for approvers before it expires, seconds. Default 3600. */
+  requestTtlS: number;
+  /** Longest grant for a scope without `max_ttl`, seconds. Default 28800 (8 h). */
+  maxGrantS: number;
+  /** How far ahead `starts_at` may schedule access, seconds. Default 604800 (7 days). */
+  maxScheduleAheadS: number;
+  /** How recent a person's MFA must be for `mfa: true` scopes, seconds. Default 900. */
+  mfaMaxAgeS: number;
 }
 
 export const DEFAULT_CONFIG: Omit<ServerConfig, 'issuer'> = {
@@ -29,4 +37,8 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'issuer'> = {
   jwksMaxAgeS: 60,
   federationClockToleranceS: 30,
   federationJwksCooldownMs: 30_000,
+  requestTtlS: 3600,
+  maxGrantS: 28_800,
+  maxScheduleAheadS: 604_800,
+  mfaMaxAgeS: 900,
 };

@@ -13,6 +13,8 @@ import { FailureLimiter } from './failure-limiter.js';
 import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { buildApp } from './app.js';
+import { withOwnApi } from '../policy/own-api.js';
+import { startSweeper } from '../access/sweeper.js';
 import { JitgateError } from '../util/errors.js';
 
 export interface StartOptions {
@@ -37,6 +39,8 @@ export interface StartOptions {
   trustProxy?: boolean;
   /** How often signing keys are re-read so rotations by other processes arrive. Default 30 s. */
   keyRefreshMs?: number;
+  /** How often escalations, expiries and grant starts/ends are recorded. Default 15 s. */
+  sweepEveryMs?: number;
   /** How often expired token records are pruned. Default 10 min. */
   pruneEveryMs?: number;
 }
@@ -104,6 +108,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const port = (app.server.address() as { port: number }).port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     config.issuer = opts.issuer ? normalizeIssuer(opts.issuer) : url;
+    holder.setTransform((p) => withOwnApi(p, config.issuer));
 
     const keyTimer = setInterval(() => {
       keyring.refresh().catch((err) => log.error({ err }, 'refreshing signing keys failed'));
@@ -116,6 +121,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     }, opts.pruneEveryMs ?? 600_000);
     pruneTimer.unref();
     cleanups.unshift(() => clearInterval(keyTimer), () => clearInterval(pruneTimer));
+    cleanups.unshift(startSweeper(ctx, opts.sweepEveryMs ?? 15_000));
 
     log.info({ issuer: config.issuer, db: store.display, policy: holder.current.hash }, 'jitgate listening');
     return {

@@ -28,6 +28,16 @@ export class FederationVerifier {
 
   constructor(private readonly opts: { clockToleranceS: number; cooldownMs?: number; fetchTimeoutMs?: number }) {}
 
+  /** The `iss` a JWT claims, unverified; null when it is not a JWT. */
+  static issuerOf(token: string): string | null {
+    try {
+      const iss = decodeJwt(token).iss;
+      return typeof iss === 'string' ? iss : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** The issuer a token claims, when it is one of the policy's trusted issuers. */
   static claimedIssuer(policy: Policy, token: string): TrustedIssuer | null {
     let iss: unknown;

@@ -1,6 +1,8 @@
 import type { ServerContext } from '../http/context.js';
 import { nowS } from '../util/clock.js';
 import { baselineScopes, principalKnown } from '../access/entitlements.js';
+import { eligibleScopes } from '../access/eligibility.js';
+import { grantCovers } from '../access/grant-status.js';
 import { findIssuedToken, type TokenRow } from './issued-token.js';
 
 export type { TokenRow };
@@ -10,7 +12,10 @@ export type { TokenRow };
  * introspection, the REST API and the revocation feed rest on. It must be a
  * token this server issued, signed by a key still published, unexpired,
  * unrevoked, and the policy in force must still give its principal every
- * scope it carries (a reload that drops a scope from a group ends it at once).
+ * scope it carries: baseline scopes through its groups, elevated scopes
+ * through a grant that is active at this moment and scopes it is still
+ * eligible for. A revoked, released or ended grant, or a reload that drops a
+ * scope from a group, ends the affected tokens at once.
  */
 export async function activeToken(ctx: ServerContext, token: string): Promise<TokenRow | null> {
   const row = await findIssuedToken(ctx, token);
@@ -18,15 +23,22 @@ export async function activeToken(ctx: ServerContext, token: string): Promise<To
   const now = nowS(ctx.clock);
   if (row.revoked_at !== null || row.exp <= now) return null;
   if (!ctx.keyring.verificationKey(row.kid)) return null;
-  return stillEntitled(ctx, row) ? row : null;
+  return (await stillEntitled(ctx, row, now)) ? row : null;
 }
 
-function stillEntitled(ctx: ServerContext, row: TokenRow): boolean {
+async function stillEntitled(ctx: ServerContext, row: TokenRow, now: number): Promise<boolean> {
   const policy = ctx.policy.current;
   if (!policy.clients.has(row.client_id) || !principalKnown(policy, row.sub)) return false;
-  if (row.grant_id !== null) return false; // elevated tokens are judged by their grant (access module)
   if (row.scope === '') return true;
-  const allowed = baselineScopes(policy, row.sub);
-  for (const s of row.scope.split(' ')) if (!allowed.has(s)) return false;
-  return true;
+  const baseline = baselineScopes(policy, row.sub);
+  const scopes = row.scope.split(' ');
+  if (row.grant_id === null) return scopes.every((s) => baseline.has(s));
+
+  const grant = await ctx.store.db.selectFrom('grants').selectAll().where('id', '=', row.grant_id).executeTakeFirst();
+  if (!grant || grant.principal !== row.sub) return false;
+  const times = { startsAt: grant.starts_at, endsAt: grant.ends_at, revokedAt: grant.revoked_at, releasedAt: grant.released_at };
+  if (!grantCovers(times, now)) return false;
+  const granted = grant.scopes.split(' ');
+  const eligible = eligibleScopes(policy, row.sub, now).scopes;
+  return scopes.every((s) => baseline.has(s) || (granted.includes(s) && eligible.has(s)));
 }

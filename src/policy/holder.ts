@@ -21,6 +21,7 @@ export class PolicyHolder extends EventEmitter<{ reloaded: [Policy, Policy]; ref
   private watcher: FSWatcher | null = null;
   private pending: NodeJS.Timeout | null = null;
   private reloading: Promise<ReloadResult> | null = null;
+  private transform: (p: Policy) => Policy = (p) => p;
 
   constructor(
     readonly path: string | null,
@@ -35,11 +36,20 @@ export class PolicyHolder extends EventEmitter<{ reloaded: [Policy, Policy]; ref
     return this.policy;
   }
 
+  /**
+   * Derives what the server adds to every loaded policy (its own API as a
+   * resource); applied now and to every later load.
+   */
+  setTransform(fn: (p: Policy) => Policy): void {
+    this.transform = fn;
+    this.policy = fn(this.policy);
+  }
+
   /** Replaces the policy directly (tests, embedded use). */
   replace(next: Policy): void {
     const prev = this.policy;
-    this.policy = next;
-    if (prev.hash !== next.hash) this.emit('reloaded', next, prev);
+    this.policy = this.transform(next);
+    if (prev.hash !== next.hash) this.emit('reloaded', this.policy, prev);
   }
 
   /** Re-reads the file; concurrent calls share one read. */

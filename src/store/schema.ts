@@ -55,11 +55,87 @@ export interface MetaTable {
   value: string;
 }
 
+export interface AccessRequestTable {
+  id: string;
+  requester: string;
+  /** Mirrors state.status for indexed listing; the state JSON is the truth. */
+  status: string;
+  /** Space-delimited. */
+  scopes: string;
+  bundle: string | null;
+  resource: string;
+  duration_s: number;
+  reason: string;
+  ticket: string | null;
+  starts_at: number | null;
+  /** JSON object text. */
+  context: string;
+  /** The policy decision as JSON text (rule, outcome, message, policy_hash). */
+  decision: string;
+  /** The request state machine (src/access/request-machine.ts) as JSON text. */
+  state: string;
+  grant_id: string | null;
+  created_at: number;
+  /** A request still pending at this instant expires. */
+  expires_at: number;
+  updated_at: number;
+  /** Optimistic concurrency: every write checks and bumps it. */
+  version: number;
+}
+
+export interface GrantTable {
+  id: string;
+  request_id: string;
+  principal: string;
+  scopes: string;
+  resource: string;
+  starts_at: number;
+  ends_at: number;
+  revoked_at: number | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+  released_at: number | null;
+  /** 1 for break-glass grants. */
+  break_glass: number;
+  /** none | pending | done */
+  review: string;
+  reviewed_by: string | null;
+  reviewed_at: number | null;
+  review_note: string | null;
+  created_at: number;
+}
+
+/** One link of the audit hash chain (see src/audit/). */
+export interface AuditEventTable {
+  seq: number;
+  id: string;
+  /** RFC 3339 UTC with milliseconds. */
+  at: string;
+  type: string;
+  actor: string | null;
+  subject: string | null;
+  /** JSON object text. */
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The chain's last link, locked by every appending transaction. */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
 export interface Database {
   signing_keys: SigningKeyTable;
   tokens: TokenTable;
   client_assertions: ClientAssertionTable;
   meta: MetaTable;
+  access_requests: AccessRequestTable;
+  grants: GrantTable;
+  audit_events: AuditEventTable;
+  audit_head: AuditHeadTable;
 }
 
 export type { Generated };

@@ -6,6 +6,7 @@ import { shapeToken } from '../token-scopes.js';
 import { issueAccessToken } from '../issue-token.js';
 import { ACCESS_TOKEN_TYPE, tokenResponse } from '../token-response.js';
 import { FederationVerifier } from '../../identity/federation.js';
+import { elevate } from './elevation.js';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
@@ -16,12 +17,13 @@ const SUBJECT_TOKEN_TYPES = new Set([
 ]);
 
 /**
- * RFC 8693 token exchange. A token from one of the policy's trusted issuers
+ * RFC 8693 token exchange. A jitgate token of the principal is exchanged for
+ * an elevated one under an active grant (see elevation.ts). A token from one of the policy's trusted issuers
  * (an OIDC ID token, a CI workload token) becomes a baseline jitgate token
  * for the principal its subject maps to; its authentication facts
  * (`acr`, `amr`, `auth_time`) travel with it.
  */
-export const tokenExchange: GrantHandler = async (ctx, { client }, params) => {
+export const tokenExchange: GrantHandler = async (ctx, authenticated, params) => {
   const subjectToken = required(params, 'subject_token');
   const subjectTokenType = required(params, 'subject_token_type');
   if (!SUBJECT_TOKEN_TYPES.has(subjectTokenType)) {
@@ -35,6 +37,10 @@ export const tokenExchange: GrantHandler = async (ctx, { client }, params) => {
     throw new InvalidRequest('delegation (actor_token) is not supported');
   }
 
+  if (FederationVerifier.issuerOf(subjectToken) === ctx.config.issuer) {
+    return elevate(ctx, authenticated, params, subjectToken);
+  }
+  const client = authenticated.client;
   const policy = ctx.policy.current;
   const trusted = FederationVerifier.claimedIssuer(policy, subjectToken);
   if (!trusted) throw new InvalidGrant('subject_token is not from a trusted issuer');

@@ -1,7 +1,9 @@
 import { core } from './0001_core.js';
+import { access } from './0002_access.js';
 import type { MigrationSet } from './migration.js';
 
 /** Every migration jitgate ships, by name. Append new ones; never rename or edit an applied one. */
 export const migrations: MigrationSet = {
   '0001_core': core,
+  '0002_access': access,
 };
