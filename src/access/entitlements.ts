@@ -6,7 +6,23 @@ import type { Policy } from '../policy/types.js';
  * Pure: the current policy in, a set out; recomputed at every check so that a
  * policy reload takes effect at once.
  */
-export function baselineScopes(policy: Policy, principal: string): Set<string> {
+export function baselineScopes(policy: Policy, principal: string): ReadonlySet<string> {
+  let memo = baselineMemo.get(policy);
+  if (!memo) baselineMemo.set(policy, (memo = new Map()));
+  let set = memo.get(principal);
+  if (!set) {
+    set = computeBaseline(policy, principal);
+    // Bounded: a flood of unknown principals must not grow it without end.
+    if (memo.size > 100_000) memo.clear();
+    memo.set(principal, set);
+  }
+  return set;
+}
+
+// A loaded Policy never changes (a reload makes a new object), so its answers can be kept with it.
+const baselineMemo = new WeakMap<Policy, Map<string, ReadonlySet<string>>>();
+
+function computeBaseline(policy: Policy, principal: string): Set<string> {
   const out = new Set<string>();
   for (const name of policy.groupsOf.get(principal) ?? []) {
     const group = policy.groups.get(name);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/open.js';
 import type { WriteBatcher } from '../store/write-batcher.js';
+import type { TokenRecorder } from '../oauth/token-recorder.js';
 import type { Keyring } from '../tokens/keyring.js';
 import type { PolicyHolder } from '../policy/holder.js';
 import type { Clock } from '../util/clock.js';
@@ -14,6 +15,8 @@ export interface ServerContext {
   store: Store;
   /** Group commit for hot-path writes (issued tokens). */
   writer: WriteBatcher<unknown>;
+  /** Issued-token records, one INSERT per turn of the event loop. */
+  tokens: TokenRecorder;
   keyring: Keyring;
   policy: PolicyHolder;
   clock: Clock;

@@ -15,6 +15,7 @@ import type { ServerContext } from './context.js';
 import { buildApp } from './app.js';
 import { withOwnApi } from '../policy/own-api.js';
 import { startSweeper } from '../access/sweeper.js';
+import { TokenRecorder } from '../oauth/token-recorder.js';
 import { JitgateError } from '../util/errors.js';
 
 export interface StartOptions {
@@ -76,6 +77,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       config,
       store,
       writer,
+      tokens: new TokenRecorder(store.db, writer),
       keyring,
       policy: holder,
       clock,

@@ -3,8 +3,21 @@ import type { Selectable } from 'kysely';
 import type { ServerContext } from '../http/context.js';
 import type { TokenTable } from '../store/schema.js';
 import { tokenHash } from '../tokens/token-hash.js';
+import { PreparedQuery } from '../store/prepared.js';
 
 export type TokenRow = Selectable<TokenTable>;
+
+const selectByJti = new WeakMap<object, PreparedQuery<TokenRow>>();
+
+/** The lookup of introspection and the REST API, compiled once per database. */
+function selectToken(ctx: ServerContext): PreparedQuery<TokenRow> {
+  let q = selectByJti.get(ctx.store.db);
+  if (!q) {
+    q = new PreparedQuery(ctx.store.db.selectFrom('tokens').selectAll().where('jti', '=', '').compile());
+    selectByJti.set(ctx.store.db, q);
+  }
+  return q;
+}
 
 /** `kid` and `jti` read from a compact JWT without verifying it; null when malformed. */
 export function peekTokenIds(token: string): { kid: string; jti: string } | null {
@@ -28,7 +41,7 @@ export function peekTokenIds(token: string): { kid: string; jti: string } | null
 export async function findIssuedToken(ctx: ServerContext, token: string): Promise<TokenRow | null> {
   const ids = peekTokenIds(token);
   if (!ids) return null;
-  const row = await ctx.store.db.selectFrom('tokens').selectAll().where('jti', '=', ids.jti).executeTakeFirst();
+  const row = (await selectToken(ctx).run(ctx.store.db, [ids.jti])).rows[0];
   if (!row || row.kid !== ids.kid) return null;
   const presented = Buffer.from(tokenHash(token));
   const recorded = Buffer.from(row.token_hash);

@@ -4,6 +4,7 @@ import { migrateToLatest } from './migrate.js';
 import { openPostgresDb } from './postgres.js';
 import type { Database } from './schema.js';
 import { openSqliteDb, type SqliteSynchronous } from './sqlite.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -27,6 +28,10 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** PostgreSQL only: errors of idle pooled connections, which the pool replaces. */
   onError?: (err: Error) => void;
+  /** SQLite only: run WAL checkpoints in a worker thread (default true; short-lived CLI verbs turn it off). */
+  checkpointer?: boolean;
+  /** SQLite only: errors of the checkpoint worker. */
+  onCheckpointError?: (message: string) => void;
   /** SQLite only: `normal` (default) or `full`; see docs/storage.md. */
   sqliteSynchronous?: SqliteSynchronous;
 }
@@ -44,13 +49,20 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     target.dialect === 'sqlite'
       ? openSqliteDb(target.path, { synchronous: opts.sqliteSynchronous })
       : await openPostgresDb(target.url, display, opts);
+  const checkpointer =
+    target.dialect === 'sqlite' && target.path !== ':memory:' && opts.checkpointer !== false
+      ? startCheckpointer(target.path, { onError: opts.onCheckpointError })
+      : null;
   let closed: Promise<void> | undefined;
   const store: Store = {
     db,
     dialect: target.dialect,
     url,
     display,
-    close: () => (closed ??= db.destroy()),
+    close: () => (closed ??= (async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    })()),
   };
   if (opts.migrate !== false) {
     try {

@@ -5,6 +5,7 @@ import { Kysely } from 'kysely';
 import { JitgateError } from '../util/errors.js';
 import type { Database } from './schema.js';
 import { JitgateSqliteDialect } from './sqlite-dialect.js';
+import { FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js';
 
 /** How long a statement waits for another process's write lock before SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
@@ -53,6 +54,8 @@ export function openSqliteDb(
     handle.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     handle.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     handle.pragma('foreign_keys = ON');
+    // Checkpoints run in a worker (sqlite-checkpointer.ts); this is only the fallback.
+    if (path !== ':memory:') handle.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   } catch (err) {
     handle.close();
     throw new JitgateError('db_open_failed', `cannot configure SQLite database ${path}: ${describe(err)}`, {
