@@ -6,7 +6,6 @@ import { revokeGrant, releaseGrant, reviewGrant, type GrantCommandResult } from 
 import { grantStatus, type GrantStatus } from './grant-status.js';
 import { grantView } from './views.js';
 import { auditRecordOf } from './audit-mapping.js';
-import { appendAuditEvents } from '../audit/append.js';
 import { ADMIN_SCOPE, AUDIT_SCOPE, type Actor } from './actor.js';
 import { loadRequest, isApproverOf } from './request-service.js';
 import type { GrantEvent } from './events.js';
@@ -47,7 +46,7 @@ export async function listGrants(ctx: ServerContext, actor: Actor, filter: Grant
 
 /** Ends a grant early. Holders of jitgate:admin and the request's approvers may revoke. */
 export async function revoke(ctx: ServerContext, actor: Actor, id: string, reason: string): Promise<Record<string, unknown>> {
-  const row = await loadGrant(ctx, actor, id, true);
+  const row = await loadGrant(ctx, actor, id);
   if (!actor.scopes.has(ADMIN_SCOPE)) {
     const req = await loadRequest(ctx, row.request_id);
     if (!req || !isApproverOf(ctx.policy.current, actor.principal, req.state)) {
@@ -64,7 +63,8 @@ export async function revoke(ctx: ServerContext, actor: Actor, id: string, reaso
 
 /** The holder gives the grant up; its tokens stop working at once. */
 export async function release(ctx: ServerContext, actor: Actor, id: string): Promise<Record<string, unknown>> {
-  const row = await loadGrant(ctx, actor, id, false);
+  // Anyone who can see the grant learns it is not theirs to give up (not_holder), as documented.
+  const row = await loadGrant(ctx, actor, id);
   const now = nowS(ctx.clock);
   return apply(ctx, row, releaseGrant(grantRecordOf(row), { by: actor.principal, at: now }), { released_at: now });
 }
@@ -74,18 +74,18 @@ export async function review(ctx: ServerContext, actor: Actor, id: string, note:
   if (!actor.scopes.has(ADMIN_SCOPE) && !actor.scopes.has(AUDIT_SCOPE)) {
     throw forbidden(`reviewing break-glass access needs ${AUDIT_SCOPE} or ${ADMIN_SCOPE}`);
   }
-  const row = await loadGrant(ctx, actor, id, true);
+  const row = await loadGrant(ctx, actor, id);
   const now = nowS(ctx.clock);
   const result = reviewGrant(grantRecordOf(row), { by: actor.principal, at: now, note });
   return apply(ctx, row, result, { review: 'done', reviewed_by: actor.principal, reviewed_at: now, review_note: note?.trim() || null });
 }
 
-async function loadGrant(ctx: ServerContext, actor: Actor, id: string, othersAllowed: boolean): Promise<GrantRow> {
+/** The grant, or 404 unless the actor holds it, is privileged, or is an approver of its request. */
+async function loadGrant(ctx: ServerContext, actor: Actor, id: string): Promise<GrantRow> {
   const row = await ctx.store.db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
   const privileged = actor.scopes.has(ADMIN_SCOPE) || actor.scopes.has(AUDIT_SCOPE);
   if (!row) throw notFound(`grant ${id}`);
   if (row.principal !== actor.principal && !privileged) {
-    if (!othersAllowed) throw notFound(`grant ${id}`);
     const req = await loadRequest(ctx, row.request_id);
     if (!req || !isApproverOf(ctx.policy.current, actor.principal, req.state)) throw notFound(`grant ${id}`);
   }
@@ -103,12 +103,12 @@ async function apply(
   set: Partial<Pick<GrantRow, 'revoked_at' | 'revoked_by' | 'revoke_reason' | 'released_at' | 'review' | 'reviewed_by' | 'reviewed_at' | 'review_note'>>,
 ): Promise<Record<string, unknown>> {
   if (!result.ok) throw new Problem(result.status, result.code, result.message);
-  const applied = await ctx.store.db.transaction().execute(async (trx) => {
+  const applied = await ctx.audit.transact(async (trx, append) => {
     let q = trx.updateTable('grants').set(set).where('id', '=', row.id);
     q = 'review' in set ? q.where('review', '=', 'pending') : q.where('revoked_at', 'is', null).where('released_at', 'is', null);
     const res = await q.executeTakeFirst();
     if (Number(res.numUpdatedRows) !== 1) return false;
-    await appendAuditEvents(trx, ctx.store.dialect, result.effects.map((e) => auditRecordOf(e, row.principal)), ctx.clock.nowMs());
+    await append(result.effects.map((e) => auditRecordOf(e, row.principal)));
     return true;
   });
   if (!applied) throw new Problem(409, 'grant_not_live', 'the grant changed meanwhile; read it again');

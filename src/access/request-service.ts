@@ -10,7 +10,7 @@ import { newGrantRow, timesHeld } from './grant-rows.js';
 import { newRequestRow, parseRequestRow, type StoredRequest } from './stored-request.js';
 import { requestView } from './views.js';
 import { auditRecordOf } from './audit-mapping.js';
-import { appendAuditEvents, type NewAuditEvent } from '../audit/append.js';
+import type { NewAuditEvent } from '../audit/append.js';
 import { mfaSatisfied, stepUpRequired } from '../identity/mfa.js';
 import { newId } from './ids.js';
 import { ADMIN_SCOPE, AUDIT_SCOPE, type Actor } from './actor.js';
@@ -66,13 +66,13 @@ export async function submitRequest(ctx: ServerContext, actor: Actor, body: unkn
   const row = newRequestRow(req, opened.state, stored, grant?.id ?? null);
   const events: NewAuditEvent[] = opened.effects.map((e) => auditRecordOf(e, actor.principal));
   events[0]!.data = { ...events[0]!.data, scopes: req.scopes, resource: req.resource, duration_s: req.durationS, reason: req.reason, ticket: req.ticket };
-  await ctx.store.db.transaction().execute(async (trx) => {
+  await ctx.audit.transact(async (trx, append) => {
     await trx.insertInto('access_requests').values(row).execute();
     if (grant) {
       await trx.insertInto('grants').values(grant).execute();
       events.push(...grantEvents(grant as GrantRow, now));
     }
-    await appendAuditEvents(trx, ctx.store.dialect, events, ctx.clock.nowMs());
+    await append(events);
   });
   ctx.log.info({ request: row.id, requester: actor.principal, scopes: req.scopes, outcome: decision.outcome, rule: decision.rule }, 'access request filed');
   return getRequest(ctx, actor, row.id);
@@ -139,7 +139,7 @@ async function persistTransition(
       ? newGrantRow(state, { principal: stored.row.requester, scopes: stored.scopes, resource: stored.row.resource }, now)
       : null;
   const events: NewAuditEvent[] = effects.map((e) => auditRecordOf(e, stored.row.requester));
-  return ctx.store.db.transaction().execute(async (trx) => {
+  return ctx.audit.transact(async (trx, append) => {
     const res = await trx
       .updateTable('access_requests')
       .set({
@@ -157,7 +157,7 @@ async function persistTransition(
       await trx.insertInto('grants').values(grant).execute();
       events.push(...grantEvents(grant as GrantRow, now));
     }
-    await appendAuditEvents(trx, ctx.store.dialect, events, ctx.clock.nowMs());
+    await append(events);
     return true;
   });
 }

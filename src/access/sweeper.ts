@@ -5,7 +5,6 @@ import { recordTimePassing } from './request-service.js';
 import { grantEventsBetween } from './grant-status.js';
 import { grantRecordOf } from './stored-grant.js';
 import { auditRecordOf } from './audit-mapping.js';
-import { appendAuditEvents } from '../audit/append.js';
 
 const CURSOR_KEY = 'sweeper.grants_recorded_until';
 
@@ -34,14 +33,14 @@ export async function sweepOnce(ctx: ServerContext): Promise<{ requests: number;
   const events = grants.flatMap((g) =>
     grantEventsBetween(grantRecordOf(g), Math.max(since, g.created_at), now).map((e) => auditRecordOf(e, g.principal)),
   );
-  const claimed = await ctx.store.db.transaction().execute(async (trx) => {
+  const claimed = await ctx.audit.transact(async (trx, append) => {
     const res = cursor
       ? await trx.updateTable('meta').set({ value: String(now) }).where('key', '=', CURSOR_KEY).where('value', '=', cursor.value).executeTakeFirst()
       : await trx.insertInto('meta').values({ key: CURSOR_KEY, value: String(now) }).onConflict((oc) => oc.column('key').doNothing()).executeTakeFirst();
     const n = 'numUpdatedRows' in res ? Number(res.numUpdatedRows) : Number(res.numInsertedOrUpdatedRows ?? 0n);
     if (n !== 1) return false;
     events.sort((a, b) => (a.atMs ?? 0) - (b.atMs ?? 0));
-    await appendAuditEvents(trx, ctx.store.dialect, events, ctx.clock.nowMs());
+    await append(events);
     return true;
   });
   return { requests, grantEvents: claimed ? events.length : 0 };

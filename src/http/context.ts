@@ -3,6 +3,7 @@ import type { Store } from '../store/open.js';
 import type { WriteBatcher } from '../store/write-batcher.js';
 import type { TokenRecorder } from '../oauth/token-recorder.js';
 import type { Keyring } from '../tokens/keyring.js';
+import type { AuditLog } from '../audit/log.js';
 import type { PolicyHolder } from '../policy/holder.js';
 import type { Clock } from '../util/clock.js';
 import type { FailureLimiter } from './failure-limiter.js';
@@ -18,6 +19,8 @@ export interface ServerContext {
   /** Issued-token records, one INSERT per turn of the event loop. */
   tokens: TokenRecorder;
   keyring: Keyring;
+  /** The hash-chained audit log: append within a change's transaction, announced after commit. */
+  audit: AuditLog;
   policy: PolicyHolder;
   clock: Clock;
   /** Failed client authentications, per client id and per address. */

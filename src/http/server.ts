@@ -16,6 +16,7 @@ import { buildApp } from './app.js';
 import { withOwnApi } from '../policy/own-api.js';
 import { startSweeper } from '../access/sweeper.js';
 import { TokenRecorder } from '../oauth/token-recorder.js';
+import { AuditLog } from '../audit/log.js';
 import { JitgateError } from '../util/errors.js';
 
 export interface StartOptions {
@@ -72,12 +73,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const holder = new PolicyHolder(opts.policyPath ?? null, opts.policy, () => nowS(clock));
     const config: ServerConfig = { issuer: opts.issuer ?? '', ...DEFAULT_CONFIG, ...opts.config };
     const writer = new WriteBatcher<unknown>(store);
+    const audit = new AuditLog(store, clock);
     cleanups.unshift(() => writer.close());
     const ctx: ServerContext = {
       config,
       store,
       writer,
-      tokens: new TokenRecorder(store.db, writer),
+      tokens: new TokenRecorder(store.db, writer, audit),
+      audit,
       keyring,
       policy: holder,
       clock,

@@ -18,6 +18,8 @@ export interface TokenSpec {
   acr?: string | null;
   amr?: string[] | null;
   authTime?: number | null;
+  /** The audit event: `token.issued`, or `token.exchanged` with the subject token's jti. */
+  exchangedFrom?: string;
 }
 
 export interface IssuedToken {
@@ -70,6 +72,21 @@ export async function issueAccessToken(ctx: ServerContext, spec: TokenSpec): Pro
     revoked_at: null,
     revoked_reason: null,
   };
-  await ctx.tokens.record(row);
+  await ctx.tokens.record(row, {
+    type: spec.exchangedFrom ? 'token.exchanged' : 'token.issued',
+    actor: `client:${claims.client_id}`,
+    subject: claims.sub,
+    // Never the token: its id, what it carries and until when.
+    data: {
+      jti: claims.jti,
+      client_id: claims.client_id,
+      scopes: spec.scopes,
+      aud: claims.aud,
+      exp,
+      ...(spec.grantId ? { grant: spec.grantId } : {}),
+      ...(spec.exchangedFrom ? { exchanged_from: spec.exchangedFrom } : {}),
+    },
+    atMs: iat * 1000,
+  });
   return { token, claims, expiresIn: exp - iat };
 }

@@ -28,7 +28,7 @@ export function registerRevocationEndpoint(app: FastifyInstance, ctx: ServerCont
     const row = await findIssuedToken(ctx, token);
     if (row) {
       if (row.client_id !== client.id) throw new UnauthorizedClient('the token was not issued to this client');
-      await revokeToken(ctx, row.jti, nowS(ctx.clock), `revoked by client ${client.id}`);
+      await revokeToken(ctx, row, nowS(ctx.clock), `client:${client.id}`, 'revoked by its client (RFC 7009)');
     }
     reply.header('cache-control', 'no-store');
     return reply.code(200).send();

@@ -95,6 +95,7 @@ export async function elevate(
     acr: subject.acr,
     amr: subject.amr ? (JSON.parse(subject.amr) as string[]) : null,
     authTime: subject.auth_time,
+    exchangedFrom: subject.jti,
   });
   return tokenResponse(issued, true);
 }
