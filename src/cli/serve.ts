@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { resolveDbUrl, DB_OPTION_HELP } from './db-option.js';
 import { startServer } from '../http/server.js';
 import { loadPolicyForServer } from './load-policy.js';
+import { parseDuration } from '../policy/duration.js';
 
 export const DEFAULT_PORT = 8080;
 
@@ -16,6 +17,9 @@ interface ServeFlags {
   watch?: boolean;
   logLevel: string;
   tokenTtl?: string;
+  requestTtl?: string;
+  maxGrant?: string;
+  mfaMaxAge?: string;
   trustProxy?: boolean;
 }
 
@@ -29,7 +33,10 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--issuer <url>', 'public issuer URL (env JITGATE_ISSUER; default http://HOST:PORT)')
     .option('--watch', 'reload the policy when the file changes (SIGHUP always reloads)')
-    .option('--token-ttl <seconds>', 'access token lifetime before scope max_ttl limits (default 900)')
+    .option('--token-ttl <duration>', 'access token lifetime before scope max_ttl limits (default 15m)')
+    .option('--request-ttl <duration>', 'how long an access request may wait for approvers (default 1h)')
+    .option('--max-grant <duration>', 'longest grant for a scope without max_ttl (default 8h)')
+    .option('--mfa-max-age <duration>', 'how recent MFA must be for mfa scopes (default 15m)')
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a reverse proxy)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info')
     .addHelpText(
@@ -68,7 +75,12 @@ Migrations run at start. A policy with errors is refused at start; on reload
         watch: flags.watch ?? false,
         reloadOnSighup: true,
         trustProxy: flags.trustProxy ?? false,
-        config: flags.tokenTtl ? { tokenLifetimeS: positiveInt(flags.tokenTtl, '--token-ttl') } : {},
+        config: {
+          ...(flags.tokenTtl ? { tokenLifetimeS: seconds(flags.tokenTtl, '--token-ttl') } : {}),
+          ...(flags.requestTtl ? { requestTtlS: seconds(flags.requestTtl, '--request-ttl') } : {}),
+          ...(flags.maxGrant ? { maxGrantS: seconds(flags.maxGrant, '--max-grant') } : {}),
+          ...(flags.mfaMaxAge ? { mfaMaxAgeS: seconds(flags.mfaMaxAge, '--mfa-max-age') } : {}),
+        },
         log,
       });
       process.stderr.write(`jitgate listening on ${server.url} (issuer ${server.ctx.config.issuer}, db ${server.ctx.store.display})\n`);
@@ -88,8 +100,9 @@ function parsePort(raw: string): number {
   return n;
 }
 
-function positiveInt(raw: string, name: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number of seconds`);
+/** A duration flag: seconds (`900`) or `15m`, `1h30m`. */
+function seconds(raw: string, name: string): number {
+  const n = parseDuration(/^\d+$/.test(raw) ? Number(raw) : raw);
+  if (n === null || n <= 0) throw new Error(`${name} must be a duration such as 900, 15m or 1h30m`);
   return n;
 }
