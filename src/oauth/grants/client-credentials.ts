@@ -1,9 +1,6 @@
 import type { GrantHandler } from './grant.js';
-import { single } from '../../http/form-body.js';
 import { UnauthorizedClient } from '../errors.js';
-import { baselineScopes } from '../../access/entitlements.js';
-import { shapeToken } from '../token-scopes.js';
-import { issueAccessToken } from '../issue-token.js';
+import { issueBaselineToken } from '../issue-baseline.js';
 import { tokenResponse } from '../token-response.js';
 
 /**
@@ -13,23 +10,5 @@ import { tokenResponse } from '../token-response.js';
  */
 export const clientCredentials: GrantHandler = async (ctx, { client, method }, params) => {
   if (method === 'none') throw new UnauthorizedClient('client_credentials needs a confidential client');
-  const policy = ctx.policy.current;
-  const principal = `client:${client.id}`;
-  const shape = shapeToken({
-    policy,
-    issuer: ctx.config.issuer,
-    client,
-    scopeParam: single(params, 'scope'),
-    resourceParams: params.getAll('resource'),
-    allowed: baselineScopes(policy, principal),
-    defaultLifetimeS: ctx.config.tokenLifetimeS,
-  });
-  const issued = await issueAccessToken(ctx, {
-    sub: principal,
-    clientId: client.id,
-    audience: shape.audience,
-    scopes: shape.scopes,
-    lifetimeS: shape.lifetimeS,
-  });
-  return tokenResponse(issued);
+  return tokenResponse(await issueBaselineToken(ctx, client, `client:${client.id}`, params));
 };

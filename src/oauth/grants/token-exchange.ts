@@ -1,9 +1,8 @@
 import type { GrantHandler } from './grant.js';
 import { required, single } from '../../http/form-body.js';
 import { InvalidGrant, InvalidRequest } from '../errors.js';
-import { baselineScopes, principalKnown } from '../../access/entitlements.js';
-import { shapeToken } from '../token-scopes.js';
-import { issueAccessToken } from '../issue-token.js';
+import { principalKnown } from '../../access/entitlements.js';
+import { issueBaselineToken } from '../issue-baseline.js';
 import { ACCESS_TOKEN_TYPE, tokenResponse } from '../token-response.js';
 import { FederationVerifier } from '../../identity/federation.js';
 import { elevate } from './elevation.js';
@@ -49,21 +48,7 @@ export const tokenExchange: GrantHandler = async (ctx, authenticated, params) =>
     throw new InvalidGrant(`${identity.principal} is not a member of any group in the policy`);
   }
 
-  const shape = shapeToken({
-    policy,
-    issuer: ctx.config.issuer,
-    client,
-    scopeParam: single(params, 'scope'),
-    resourceParams: params.getAll('resource'),
-    allowed: baselineScopes(policy, identity.principal),
-    defaultLifetimeS: ctx.config.tokenLifetimeS,
-  });
-  const issued = await issueAccessToken(ctx, {
-    sub: identity.principal,
-    clientId: client.id,
-    audience: shape.audience,
-    scopes: shape.scopes,
-    lifetimeS: shape.lifetimeS,
+  const issued = await issueBaselineToken(ctx, client, identity.principal, params, {
     acr: identity.acr,
     amr: identity.amr,
     authTime: identity.authTime,
