@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { forEachDatabase, locate } from './helpers/databases.js';
+import { migrations } from '../src/store/migrations/index.js';
+
+const ALL = Object.keys(migrations);
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./helpers/run-migrate-verb.ts', import.meta.url));
@@ -31,9 +34,9 @@ forEachDatabase('jitgate migrate', (open) => {
 
     const first = await migrateVerb('--db', dbUrl);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /^applied 0001_core$/m);
-    const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(store.db);
-    assert.deepEqual(rows, [{ name: '0001_core' }]);
+    for (const name of ALL) assert.match(first.stdout, new RegExp(`^applied ${name}$`, 'm'));
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(store.db);
+    assert.deepEqual(rows.map((r) => r.name), ALL);
 
     const second = await migrateVerb('--db', dbUrl);
     assert.equal(second.code, 0, second.stderr);

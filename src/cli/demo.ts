@@ -4,9 +4,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { pino } from 'pino';
-import { startServer } from '../http/server.js';
-import { loadPolicyForServer } from './load-policy.js';
 import { DEFAULT_PORT } from './serve.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/policy.yaml', import.meta.url));
@@ -37,6 +34,11 @@ export function register(program: Command): void {
       const policyPath = join(dir, 'policy.yaml');
       writeFileSync(policyPath, doc.toString(), { mode: 0o600 });
 
+      const [{ loadPolicyForServer }, { startServer }, { pino }] = await Promise.all([
+        import('./load-policy.js'),
+        import('../http/server.js'),
+        import('pino'),
+      ]);
       const policy = await loadPolicyForServer(policyPath);
       if (!policy) {
         process.exitCode = 1;

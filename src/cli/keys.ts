@@ -1,7 +1,5 @@
 /** `jitgate keys rotate|list`: the server's token-signing keys, worked on in the database. */
 import type { Command } from 'commander';
-import { openStore } from '../store/open.js';
-import { resolveKek } from '../tokens/kek.js';
 import { byNewest, keyState, type SigningKeyState } from '../tokens/key-state.js';
 import {
   DEFAULT_MAX_TOKEN_LIFETIME_S,
@@ -9,7 +7,6 @@ import {
   JWKS_MAX_AGE_S,
   KEYRING_REFRESH_INTERVAL_S,
 } from '../tokens/key-timing.js';
-import { rotateSigningKey } from '../tokens/rotate.js';
 import { rowTimes } from '../tokens/signing-key-material.js';
 import { JitgateError } from '../util/errors.js';
 import { DB_OPTION_HELP, resolveDbUrl } from './db-option.js';
@@ -75,8 +72,13 @@ Example:
       const publishDelayS = parseDuration(flags.publishDelay, '--publish-delay', { allowZero: true });
       const maxTokenLifetimeS = parseDuration(flags.maxTokenLifetime, '--max-token-lifetime', { allowZero: false });
       const dbUrl = resolveDbUrl(flags.db, io.env);
+      const [{ resolveKek }, { openStore }, { rotateSigningKey }] = await Promise.all([
+        import('../tokens/kek.js'),
+        import('../store/open.js'),
+        import('../tokens/rotate.js'),
+      ]);
       const kek = await resolveKek({ env: io.env, dbUrl });
-      const store = await openStore(dbUrl);
+      const store = await openStore(dbUrl, { checkpointer: false });
       try {
         const now = io.now();
         const result = await rotateSigningKey(store, kek, { now, publishDelayS, maxTokenLifetimeS });
@@ -124,7 +126,8 @@ for tokens it signed, not signing), retired (out of the JWKS), standby (in the
 JWKS and able to sign but not chosen; the next rotation retires it).`,
     )
     .action(async (flags: ListFlags) => {
-      const store = await openStore(resolveDbUrl(flags.db, io.env));
+      const { openStore } = await import('../store/open.js');
+      const store = await openStore(resolveDbUrl(flags.db, io.env), { checkpointer: false });
       try {
         const now = io.now();
         const rows = await store.db.selectFrom('signing_keys').selectAll().execute();

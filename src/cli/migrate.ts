@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { migrateToLatest } from '../store/migrate.js';
-import { openStore } from '../store/open.js';
 import { DB_OPTION_HELP, resolveDbUrl } from './db-option.js';
 
 interface MigrateFlags {
@@ -22,7 +20,8 @@ Safe to run while servers are running or starting: concurrent runs wait for
 each other and the migrations apply once.`,
     )
     .action(async (flags: MigrateFlags) => {
-      const store = await openStore(resolveDbUrl(flags.db), { migrate: false });
+      const [{ migrateToLatest }, { openStore }] = await Promise.all([import('../store/migrate.js'), import('../store/open.js')]);
+      const store = await openStore(resolveDbUrl(flags.db), { migrate: false, checkpointer: false });
       try {
         const { applied } = await migrateToLatest(store);
         if (flags.json) {

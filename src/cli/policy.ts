@@ -1,7 +1,6 @@
 /** `jitgate policy check FILE`: validates a policy file like a compiler would. */
 import type { Command } from 'commander';
 import { countIssues, formatIssue, plural } from '../policy/format-issue.js';
-import { loadPolicyFile } from '../policy/load.js';
 
 /** Where the verb writes; the process's stdout unless a caller (a test) says otherwise. */
 export interface PolicyCliIo {
@@ -35,6 +34,7 @@ Example:
   $ jitgate policy check policy.yaml --json | jq '.issues[] | select(.severity == "error")'`,
     )
     .action(async (file: string, opts: { json?: boolean }) => {
+      const { loadPolicyFile } = await import('../policy/load.js');
       const loaded = await loadPolicyFile(file);
       const { errors, warnings } = countIssues(loaded.issues);
       if (opts.json) {

@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { pino } from 'pino';
 import { resolveDbUrl, DB_OPTION_HELP } from './db-option.js';
-import { startServer } from '../http/server.js';
-import { loadPolicyForServer } from './load-policy.js';
 import { parseDuration } from '../policy/duration.js';
 
 export const DEFAULT_PORT = 8080;
@@ -59,6 +56,12 @@ Migrations run at start. A policy with errors is refused at start; on reload
         return;
       }
       const port = parsePort(flags.port ?? env.JITGATE_PORT ?? String(DEFAULT_PORT));
+      // The server's modules load only when serving, so other verbs start fast.
+      const [{ loadPolicyForServer }, { startServer }, { pino }] = await Promise.all([
+        import('./load-policy.js'),
+        import('../http/server.js'),
+        import('pino'),
+      ]);
       const policy = await loadPolicyForServer(resolve(policyPath));
       if (!policy) {
         process.exitCode = 1;
