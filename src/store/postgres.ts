@@ -1,6 +1,7 @@
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { JitgateError } from '../util/errors.js';
+import { CurrentSchemaPostgresDialect } from './postgres-dialect.js';
 import type { Database } from './schema.js';
 
 const PG_INT8_OID = 20;
@@ -43,7 +44,9 @@ export async function openPostgresDb(
   });
   // Without a listener, an idle connection dropped by the server would crash the process.
   pool.on('error', (err) => opts.onError?.(err));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Introspection (kysely's migrator uses it) reads only our schema, so other
+  // schemas of the database being dropped meanwhile cannot fail our migration.
+  const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
   try {
     if (schema !== undefined) await createSchema(db, schema);
     await sql`select 1`.execute(db);

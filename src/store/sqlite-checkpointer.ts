@@ -45,6 +45,7 @@ export function startCheckpointer(path: string, opts: { intervalMs?: number; onE
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   let stopping: Promise<void> | null = null;
   return {
-    stop: () => (stopping ??= (worker.postMessage('stop'), exited)),
+    // Ref'd while stopping: an unref'd worker lets the event loop end before its exit is seen.
+    stop: () => (stopping ??= (worker.ref(), worker.postMessage('stop'), exited)),
   };
 }
