@@ -3,6 +3,7 @@ import type { Database, GrantTable } from '../store/schema.js';
 import type { RequestState } from './request-machine.js';
 import type { GrantRow } from './stored-grant.js';
 import { newId } from './ids.js';
+import type { Policy } from '../policy/types.js';
 
 /** The grant row an approval creates, with the window the state machine set. */
 export function newGrantRow(
@@ -32,8 +33,13 @@ export function newGrantRow(
   };
 }
 
-/** Grants of a principal that have not ended by `nowS` (live or scheduled), newest first. */
-export function liveGrantsOf(db: Kysely<Database> | Transaction<Database>, principal: string, nowS: number): Promise<GrantRow[]> {
+/** Grants of a principal that have not ended by `nowS` (live or scheduled), newest first; at most `limit`. */
+export function liveGrantsOf(
+  db: Kysely<Database> | Transaction<Database>,
+  principal: string,
+  nowS: number,
+  limit = 1000,
+): Promise<GrantRow[]> {
   return db
     .selectFrom('grants')
     .selectAll()
@@ -41,9 +47,55 @@ export function liveGrantsOf(db: Kysely<Database> | Transaction<Database>, princ
     .where('ends_at', '>', nowS)
     .where('revoked_at', 'is', null)
     .where('released_at', 'is', null)
-    .orderBy('created_at', 'desc')
+    .orderBy('ends_at', 'desc')
+    .limit(limit)
     .execute();
 }
+
+/**
+ * The first live grant of `principal` that `covers` accepts, looking at the
+ * latest-ending grants first and a page at a time: a principal normally has
+ * one or two live grants, but one with many must not cost a full scan per
+ * token exchange.
+ */
+export async function findLiveGrant(
+  db: Kysely<Database>,
+  principal: string,
+  nowS: number,
+  covers: (g: GrantRow) => boolean,
+  pageSize = 20,
+): Promise<GrantRow | undefined> {
+  let before: { endsAt: number; id: string } | null = null;
+  for (;;) {
+    let q = db
+      .selectFrom('grants')
+      .selectAll()
+      .where('principal', '=', principal)
+      .where('ends_at', '>', nowS)
+      .where('revoked_at', 'is', null)
+      .where('released_at', 'is', null);
+    if (before) {
+      const b = before;
+      q = q.where((eb) => eb.or([eb('ends_at', '<', b.endsAt), eb.and([eb('ends_at', '=', b.endsAt), eb('id', '<', b.id)])]));
+    }
+    const page = await q.orderBy('ends_at', 'desc').orderBy('id', 'desc').limit(pageSize).execute();
+    const hit = page.find(covers);
+    if (hit || page.length < pageSize) return hit;
+    const last = page[page.length - 1]!;
+    before = { endsAt: last.ends_at, id: last.id };
+  }
+}
+
+/** Whether any rule's condition reads `history`; when none does, the history query is skipped. */
+export function policyReadsHistory(policy: Policy): boolean {
+  let v = readsHistory.get(policy);
+  if (v === undefined) {
+    v = policy.rules.some((r) => r.when !== null && /\bhistory\b/.test(r.when));
+    readsHistory.set(policy, v);
+  }
+  return v;
+}
+const readsHistory = new WeakMap<Policy, boolean>();
 
 /** How many grants the principal has had for each scope: the decision engine's `history`. */
 export async function timesHeld(db: Kysely<Database>, principal: string): Promise<Map<string, number>> {

@@ -2,11 +2,11 @@ import type { ServerContext } from '../http/context.js';
 import { Problem, notFound } from '../http/problem.js';
 import { nowS } from '../util/clock.js';
 import { validateAccessRequest } from './validate-request.js';
-import { decide } from '../policy/decide.js';
+import { decide, NO_HISTORY } from '../policy/decide.js';
 import { openRequest, approve, deny, cancel, tick, type RequestState, type Transition } from './request-machine.js';
 import { grantEventsBetween } from './grant-status.js';
 import { grantRecordOf, type GrantRow } from './stored-grant.js';
-import { newGrantRow, timesHeld } from './grant-rows.js';
+import { newGrantRow, timesHeld, policyReadsHistory } from './grant-rows.js';
 import { newRequestRow, parseRequestRow, type StoredRequest } from './stored-request.js';
 import { requestView } from './views.js';
 import { auditRecordOf } from './audit-mapping.js';
@@ -45,7 +45,8 @@ export async function submitRequest(ctx: ServerContext, actor: Actor, body: unkn
   if (req.mfaRequired && !mfaSatisfied(policy, { sub: actor.principal, ...actor }, now, ctx.config.mfaMaxAgeS)) {
     throw stepUpRequired('these scopes need a recent multi-factor sign-in', ctx.config.mfaMaxAgeS);
   }
-  const decision = decide(policy, req, { epochMs: ctx.clock.nowMs() }, { timesHeld: await timesHeld(ctx.store.db, actor.principal) });
+  const history = policyReadsHistory(policy) ? { timesHeld: await timesHeld(ctx.store.db, actor.principal) } : NO_HISTORY;
+  const decision = decide(policy, req, { epochMs: ctx.clock.nowMs() }, history);
   const stored = {
     rule: decision.rule,
     outcome: decision.outcome,
@@ -107,7 +108,15 @@ export async function commandRequest(ctx: ServerContext, actor: Actor, id: strin
     } else {
       result = cancel(stored.state, { by: actor.principal, at: now });
     }
-    if (!result.ok) throw new Problem(result.status, result.code, result.message);
+    if (!result.ok) {
+      if (result.code === 'self_approval' && cmd.kind === 'approve') {
+        // Refused, so nothing else changes: the attempt gets its own transaction (feeds the self_approval_attempt alert).
+        await ctx.audit.transact((_trx, append) =>
+          append([{ type: 'request.self_approval_attempt', actor: actor.principal, subject: stored.row.requester, data: { requestId: id, scopes: stored.scopes }, atMs: now * 1000 }]),
+        );
+      }
+      throw new Problem(result.status, result.code, result.message);
+    }
     if (await persistTransition(ctx, stored, result.state, result.effects, now)) {
       ctx.log.info({ request: id, by: actor.principal, command: cmd.kind, status: result.state.status }, 'access request changed');
       return getRequest(ctx, actor, id);

@@ -31,6 +31,8 @@ export const REASON_MAX_CHARS = 1000;
 export const TICKET_MAX_CHARS = 128;
 /** Serialized size bound of `context`: it is stored with the request and read by conditions. */
 export const CONTEXT_MAX_BYTES = 4096;
+/** Nesting bound of `context`, checked before anything recursive walks it (a deep enough array would exhaust the stack). */
+export const CONTEXT_MAX_DEPTH = 32;
 const MAX_SCOPES = 64;
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -71,6 +73,12 @@ export interface ValidateOptions {
 
 export type ValidationResult = { ok: true; value: NormalizedRequest } | { ok: false; error: RequestError };
 
+/** PostgreSQL text cannot hold NUL; refusing it here keeps both databases answering alike. */
+const NUL_MESSAGE = 'must not contain NUL characters';
+function noNul(text: string): boolean {
+  return !text.includes('\u0000');
+}
+
 // `null` is accepted for every optional key and means "not given": JSON clients send both.
 const body = z.strictObject({
   scopes: z
@@ -79,9 +87,17 @@ const body = z.strictObject({
     .nullish(),
   bundle: z.string().regex(ENTITY_NAME, { error: 'not a bundle name' }).nullish(),
   resource: z.string().min(1, { error: 'must not be empty' }).max(2048).nullish(),
-  duration: z.union([z.number(), z.string().max(32)], { error: `duration: ${DURATION_HINT}` }).nullish(),
-  reason: z.string({ error: 'reason is text' }).max(REASON_MAX_CHARS, { error: `at most ${REASON_MAX_CHARS} characters` }).nullish(),
-  ticket: z.string({ error: 'ticket is text' }).max(TICKET_MAX_CHARS, { error: `at most ${TICKET_MAX_CHARS} characters` }).nullish(),
+  duration: z.union([z.number(), z.string().max(32)], { error: DURATION_HINT }).nullish(),
+  reason: z
+    .string({ error: 'reason is text' })
+    .max(REASON_MAX_CHARS, { error: `at most ${REASON_MAX_CHARS} characters` })
+    .refine(noNul, { error: NUL_MESSAGE })
+    .nullish(),
+  ticket: z
+    .string({ error: 'ticket is text' })
+    .max(TICKET_MAX_CHARS, { error: `at most ${TICKET_MAX_CHARS} characters` })
+    .refine(noNul, { error: NUL_MESSAGE })
+    .nullish(),
   starts_at: z.string({ error: TIMESTAMP_HINT }).max(40).nullish(),
   context: z.record(z.string(), z.json(), { error: 'context is an object of JSON values' }).nullish(),
 });
@@ -97,6 +113,9 @@ export function validateAccessRequest(policy: Policy, input: unknown, opts: Vali
   const { principal, nowS } = opts;
 
   // 400: the shape of the body.
+  if (typeof input === 'object' && input !== null && nestedDeeperThan((input as { context?: unknown }).context, CONTEXT_MAX_DEPTH)) {
+    return fail(requestError('body_invalid', `context: nested deeper than ${CONTEXT_MAX_DEPTH} levels`, { field: 'context' }));
+  }
   const parsed = body.safeParse(input);
   if (!parsed.success) return fail(bodyError(parsed.error));
   const b = parsed.data;
@@ -303,6 +322,18 @@ function resolveResource(
     );
   }
   return { ok: true, resource: asked };
+}
+
+/** Whether a JSON value nests objects/arrays more than `max` levels, found without recursion. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [v, depth] = pending.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 const WORDLIKE = /[\p{L}\p{N}]/u;

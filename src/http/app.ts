@@ -1,8 +1,9 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ServerContext } from './context.js';
 import { parseForm } from './form-body.js';
 import { oauthErrorHandler } from './oauth-errors-handler.js';
 import { InvalidRequest } from '../oauth/errors.js';
+import { Problem } from './problem.js';
 import { registerDiscovery } from '../oauth/discovery.js';
 import { registerJwks } from '../oauth/jwks-endpoint.js';
 import { registerTokenEndpoint } from '../oauth/token-endpoint.js';
@@ -29,6 +30,17 @@ export async function buildApp(ctx: ServerContext, opts: AppOptions = {}): Promi
     trustProxy: opts.trustProxy ?? false,
     return503OnClosing: true,
     forceCloseConnections: true,
+    // Refusals made by the router itself (a malformed URL, an over-long
+    // parameter) answer in the same error format as the rest of the path.
+    frameworkErrors: (err, req, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply;
+      const status = typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 400;
+      if (req.url.startsWith('/api/')) {
+        reply.code(status).type('application/problem+json').send(new Problem(status, 'request_invalid', 'the request URL is malformed or too long').toJSON());
+      } else {
+        reply.code(status).type('application/json').send({ error: 'invalid_request', error_description: 'the request URL is malformed or too long' });
+      }
+    },
   });
 
   app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: ctx.config.bodyLimit }, (_req, body, done) => {

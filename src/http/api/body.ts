@@ -11,12 +11,14 @@ export function objectBody(body: unknown, allowEmpty = true): Record<string, unk
   return body as Record<string, unknown>;
 }
 
-/** An optional string member; 400 when present with another type or too long. */
+/** An optional string member; 400 when present with another type, too long, or holding NUL. */
 export function optionalText(body: Record<string, unknown>, key: string, max = 1000): string | null {
   const v = body[key];
   if (v === undefined || v === null) return null;
   if (typeof v !== 'string') throw new Problem(400, 'body_invalid', `${key} must be a string`);
   if (v.length > max) throw new Problem(400, 'body_invalid', `${key} is longer than ${max} characters`);
+  // PostgreSQL text cannot hold NUL; refused here so both databases answer alike.
+  if (v.includes('\u0000')) throw new Problem(400, 'body_invalid', `${key} must not contain NUL characters`);
   return v;
 }
 

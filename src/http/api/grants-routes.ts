@@ -3,6 +3,7 @@ import type { ServerContext } from '../context.js';
 import { authenticate } from './bearer-auth.js';
 import { objectBody, optionalText, onlyKeys, limitParam } from './body.js';
 import { Problem } from '../problem.js';
+import { idParam, principalParam } from './params.js';
 import { listGrants, revoke, release, review } from '../../access/grant-service.js';
 
 /** GET /api/v1/grants, revoke, release, and the break-glass review. */
@@ -13,7 +14,7 @@ export function registerGrantRoutes(api: FastifyInstance, ctx: ServerContext): v
     if (q.review !== undefined && !['none', 'pending', 'done'].includes(q.review)) {
       throw new Problem(400, 'query_invalid', 'review must be none, pending or done');
     }
-    const items = await listGrants(ctx, actor, { status: q.status, principal: q.principal, review: q.review, limit: limitParam(q.limit) });
+    const items = await listGrants(ctx, actor, { status: q.status, principal: principalParam(q.principal), review: q.review, limit: limitParam(q.limit) });
     return { items };
   });
 
@@ -23,19 +24,19 @@ export function registerGrantRoutes(api: FastifyInstance, ctx: ServerContext): v
     onlyKeys(body, ['reason']);
     const reason = optionalText(body, 'reason');
     if (!reason?.trim()) throw new Problem(422, 'reason_required', 'say why the grant is revoked');
-    return revoke(ctx, actor, (req.params as { id: string }).id, reason);
+    return revoke(ctx, actor, idParam(req.params, 'grant'), reason);
   });
 
   api.post('/grants/:id/release', async (req) => {
     const actor = await authenticate(ctx, req);
     onlyKeys(objectBody(req.body), []);
-    return release(ctx, actor, (req.params as { id: string }).id);
+    return release(ctx, actor, idParam(req.params, 'grant'));
   });
 
   api.post('/grants/:id/review', async (req) => {
     const actor = await authenticate(ctx, req);
     const body = objectBody(req.body);
     onlyKeys(body, ['note']);
-    return review(ctx, actor, (req.params as { id: string }).id, optionalText(body, 'note'));
+    return review(ctx, actor, idParam(req.params, 'grant'), optionalText(body, 'note'));
   });
 }

@@ -3,6 +3,7 @@ import type { ServerContext } from '../context.js';
 import { authenticate } from './bearer-auth.js';
 import { objectBody, optionalText, onlyKeys, limitParam, boolParam } from './body.js';
 import { Problem } from '../problem.js';
+import { idParam } from './params.js';
 import { submitRequest, getRequest, commandRequest, canSee, viewOf } from '../../access/request-service.js';
 import { parseRequestRow } from '../../access/stored-request.js';
 import { currentDeciders, tick, type RequestStatus } from '../../access/request-machine.js';
@@ -58,14 +59,14 @@ export function registerRequestRoutes(api: FastifyInstance, ctx: ServerContext):
 
   api.get('/requests/:id', async (req) => {
     const actor = await authenticate(ctx, req);
-    return getRequest(ctx, actor, (req.params as { id: string }).id);
+    return getRequest(ctx, actor, idParam(req.params, 'request'));
   });
 
   api.post('/requests/:id/approve', async (req) => {
     const actor = await authenticate(ctx, req);
     const body = objectBody(req.body);
     onlyKeys(body, ['comment']);
-    return commandRequest(ctx, actor, (req.params as { id: string }).id, { kind: 'approve', comment: optionalText(body, 'comment') });
+    return commandRequest(ctx, actor, idParam(req.params, 'request'), { kind: 'approve', comment: optionalText(body, 'comment') });
   });
 
   api.post('/requests/:id/deny', async (req) => {
@@ -74,12 +75,12 @@ export function registerRequestRoutes(api: FastifyInstance, ctx: ServerContext):
     onlyKeys(body, ['reason']);
     const reason = optionalText(body, 'reason');
     if (!reason?.trim()) throw new Problem(422, 'reason_required', 'a denial needs a reason the requester can read');
-    return commandRequest(ctx, actor, (req.params as { id: string }).id, { kind: 'deny', reason });
+    return commandRequest(ctx, actor, idParam(req.params, 'request'), { kind: 'deny', reason });
   });
 
   api.post('/requests/:id/cancel', async (req) => {
     const actor = await authenticate(ctx, req);
     onlyKeys(objectBody(req.body), []);
-    return commandRequest(ctx, actor, (req.params as { id: string }).id, { kind: 'cancel' });
+    return commandRequest(ctx, actor, idParam(req.params, 'request'), { kind: 'cancel' });
   });
 }

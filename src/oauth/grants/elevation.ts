@@ -7,7 +7,7 @@ import { activeToken } from '../token-status.js';
 import { parseScopeParam } from '../../util/scope-string.js';
 import { baselineScopes } from '../../access/entitlements.js';
 import { eligibleScopes } from '../../access/eligibility.js';
-import { liveGrantsOf } from '../../access/grant-rows.js';
+import { findLiveGrant } from '../../access/grant-rows.js';
 import { grantCovers } from '../../access/grant-status.js';
 import { grantRecordOf } from '../../access/stored-grant.js';
 import { issueAccessToken } from '../issue-token.js';
@@ -47,15 +47,16 @@ export async function elevate(
   const baseline = baselineScopes(policy, principal);
   const elevated = requested.filter((s) => !baseline.has(s));
   const eligible = eligibleScopes(policy, principal, now).scopes;
-  const grants = elevated.length ? await liveGrantsOf(ctx.store.db, principal, now) : [];
-  const covering = grants.find((g) => {
-    const rec = grantRecordOf(g);
-    return (
-      grantCovers(rec, now) &&
-      (askedResource === undefined || askedResource === g.resource) &&
-      elevated.every((s) => rec.scopes.includes(s) && eligible.has(s))
-    );
-  });
+  const covering = elevated.length
+    ? await findLiveGrant(ctx.store.db, principal, now, (g) => {
+        const rec = grantRecordOf(g);
+        return (
+          grantCovers(rec, now) &&
+          (askedResource === undefined || askedResource === g.resource) &&
+          elevated.every((s) => rec.scopes.includes(s) && eligible.has(s))
+        );
+      })
+    : undefined;
   if (elevated.length && !covering) {
     const resourceHint = askedResource ? `, "resource": "${askedResource}"` : '';
     throw new InvalidScope(
