@@ -1,0 +1,26 @@
+import type { RequestState } from '../access/request-machine.js';
+
+/**
+ * What the edge looked up in the store for one audit event, so detectors and
+ * notices stay pure. Each field is present only for the events that need it.
+ */
+export interface EventFacts {
+  /**
+   * `request.submitted` of a high-risk scope: every scope the principal held
+   * through a grant before this request (its own grant left out).
+   */
+  heldBefore?: ReadonlySet<string>;
+  /** Request events that need more than the event carries: the request as stored now. */
+  request?: RequestFacts;
+}
+
+export interface RequestFacts {
+  id: string;
+  requester: string;
+  scopes: string[];
+  resource: string;
+  durationS: number;
+  reason: string;
+  ticket: string | null;
+  state: RequestState;
+}
