@@ -1,0 +1,47 @@
+/**
+ * Tokens whose signature has been verified, kept until their `exp` so a
+ * token used many times costs one signature check. Keyed by the SHA-256 of
+ * the token, so the cache holds no usable credential. Bounded: the least
+ * recently used entry goes first.
+ */
+import { createHash } from 'node:crypto';
+import type { AccessTokenClaims } from '../tokens/claims.js';
+
+export interface CachedToken {
+  claims: AccessTokenClaims;
+  scopes: readonly string[];
+}
+
+export function tokenCacheKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, CachedToken>();
+
+  constructor(private readonly maxEntries: number) {}
+
+  /** The entry while its token is unexpired at `nowS`. */
+  get(key: string, nowS: number): CachedToken | undefined {
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    this.entries.delete(key);
+    if (hit.claims.exp <= nowS) return undefined;
+    this.entries.set(key, hit);
+    return hit;
+  }
+
+  set(key: string, value: CachedToken): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

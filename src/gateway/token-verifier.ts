@@ -1,0 +1,90 @@
+/**
+ * Offline checks of jitgate access tokens at the gateway: signature against
+ * the server's published JWKS (fetched once, cached, and fetched again when
+ * a token names a key not seen yet, at most once per cooldown), `typ:
+ * at+jwt`, issuer, expiry and the claim shapes. Verified tokens are cached
+ * until their `exp`; audience, route scopes and revocations are checked per
+ * request by the caller, since they depend on the request and on time.
+ */
+import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import type { Clock } from '../util/clock.js';
+import { ACCESS_TOKEN_TYP, accessTokenClaimsSchema } from '../tokens/claims.js';
+import { SIGNING_ALG } from '../tokens/signing-key-material.js';
+import { VerifiedTokenCache, tokenCacheKey, type CachedToken } from './token-cache.js';
+
+/** Longer than any jitgate token; a bound on the work an unauthenticated caller can cause. */
+const MAX_TOKEN_LENGTH = 8192;
+const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'client_id', 'scope', 'jti', 'iat', 'exp'];
+
+export interface TokenVerifierOptions {
+  issuer: string;
+  jwksUri: string;
+  clock: Clock;
+  /** Verified tokens kept. Default 10000. */
+  cacheSize?: number;
+  /** Least time between two JWKS fetches caused by unknown key ids, ms. Default 30000. */
+  jwksCooldownMs?: number;
+  /** How long a fetched JWKS is used before it is fetched again, ms. Default 600000. */
+  jwksMaxAgeMs?: number;
+}
+
+export type VerifyResult =
+  | { ok: true; token: CachedToken }
+  /** `invalid_token`: the token is at fault (401). `jwks_unavailable`: the keys could not be fetched (503). */
+  | { ok: false; code: 'invalid_token' | 'jwks_unavailable'; reason: string };
+
+export class TokenVerifier {
+  private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
+  private readonly cache: VerifiedTokenCache;
+
+  constructor(private readonly opts: TokenVerifierOptions) {
+    this.jwks = createRemoteJWKSet(new URL(opts.jwksUri), {
+      cooldownDuration: opts.jwksCooldownMs ?? 30_000,
+      cacheMaxAge: opts.jwksMaxAgeMs ?? 600_000,
+      timeoutDuration: 5000,
+    });
+    this.cache = new VerifiedTokenCache(opts.cacheSize ?? 10_000);
+  }
+
+  async verify(token: string): Promise<VerifyResult> {
+    if (token.length > MAX_TOKEN_LENGTH) return { ok: false, code: 'invalid_token', reason: 'the token is too long' };
+    const nowMs = this.opts.clock.nowMs();
+    const key = tokenCacheKey(token);
+    const hit = this.cache.get(key, Math.floor(nowMs / 1000));
+    if (hit) return { ok: true, token: hit };
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, this.jwks, {
+        algorithms: [SIGNING_ALG],
+        typ: ACCESS_TOKEN_TYP,
+        issuer: this.opts.issuer,
+        currentDate: new Date(nowMs),
+        requiredClaims: REQUIRED_CLAIMS,
+      }));
+    } catch (err) {
+      return refusal(err);
+    }
+    const parsed = accessTokenClaimsSchema.safeParse(payload);
+    if (!parsed.success) return { ok: false, code: 'invalid_token', reason: 'the token claims are malformed' };
+    const claims = parsed.data;
+    const entry: CachedToken = { claims, scopes: claims.scope === '' ? [] : claims.scope.split(' ') };
+    this.cache.set(key, entry);
+    return { ok: true, token: entry };
+  }
+
+  get cachedTokens(): number {
+    return this.cache.size;
+  }
+}
+
+// jose's errors carry the payload; only a fixed reason leaves here.
+function refusal(err: unknown): VerifyResult {
+  if (err instanceof errors.JWTExpired) return { ok: false, code: 'invalid_token', reason: 'the token has expired' };
+  if (err instanceof errors.JWTClaimValidationFailed) return { ok: false, code: 'invalid_token', reason: `the token's ${err.claim} claim is not acceptable` };
+  if (err instanceof errors.JWKSNoMatchingKey) return { ok: false, code: 'invalid_token', reason: 'the token is signed with a key the server does not publish' };
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError)) {
+    return { ok: false, code: 'jwks_unavailable', reason: 'the signing keys could not be fetched' };
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return { ok: false, code: 'invalid_token', reason: 'the token signature does not verify' };
+  return { ok: false, code: 'invalid_token', reason: 'the token is not a well-formed jitgate access token' };
+}
