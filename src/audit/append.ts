@@ -1,8 +1,33 @@
-import { createHash, randomUUID } from 'node:crypto';
-import canonicalize from 'canonicalize';
-import type { Transaction } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { StoreDialect } from '../store/open.js';
+import { canonicalJson, eventHashOfCanonicalData } from './event-hash.js';
+import { newEventId } from './event-id.js';
+
+export { eventHash } from './event-hash.js';
+
+/** Rows per INSERT (9 parameters each, well under either database's limit). */
+const INSERT_CHUNK = 100;
+
+/** Column order of the INSERT; every row's parameters follow it. */
+const COLUMNS = ['seq', 'id', 'at', 'type', 'actor', 'subject', 'data', 'prev_hash', 'hash'] as const;
+
+/**
+ * INSERTs of n rows, built and compiled once per dialect and n: on the
+ * append path building the query for every batch cost more than running it.
+ */
+const inserts = new Map<string, CompiledQuery>();
+
+function insertOf(db: Kysely<Database>, dialect: StoreDialect, n: number): CompiledQuery {
+  const key = `${dialect}:${n}`;
+  let q = inserts.get(key);
+  if (q === undefined) {
+    const placeholder = Object.fromEntries(COLUMNS.map((c) => [c, null])) as unknown as Database['audit_events'];
+    q = db.insertInto('audit_events').values(Array.from({ length: n }, () => placeholder)).compile();
+    inserts.set(key, q);
+  }
+  return q;
+}
 
 /** An event as its writer describes it; seq, id and the hashes are the chain's. */
 export interface NewAuditEvent {
@@ -29,29 +54,17 @@ export interface AuditEventRecord {
   hash: string;
 }
 
-/** SHA-256 hex over the RFC 8785 canonical JSON of every field but `hash`. */
-export function eventHash(e: Omit<AuditEventRecord, 'hash'>): string {
-  const text = canonicalize({
-    seq: e.seq,
-    id: e.id,
-    at: e.at,
-    type: e.type,
-    actor: e.actor,
-    subject: e.subject,
-    data: e.data,
-    prev_hash: e.prev_hash,
-  });
-  return createHash('sha256').update(text!, 'utf8').digest('hex');
-}
-
 /**
- * Appends events to the hash chain inside the caller's transaction, so an
- * event exists exactly when the change it records does. The chain head row
- * is locked for the rest of the transaction: appends are serialized and the
- * chain has one order.
+ * Appends events to the hash chain inside the caller's transaction (`trx`
+ * must be one), so an event exists exactly when the change it records does.
+ * The chain head row is locked for the rest of the transaction: appends are
+ * serialized and the chain has one order.
+ *
+ * `data` is stored as its RFC 8785 canonical text, the very bytes the hash
+ * covers, so verifying needs no re-serialization.
  */
 export async function appendAuditEvents(
-  trx: Transaction<Database>,
+  trx: Kysely<Database>,
   dialect: StoreDialect,
   events: readonly NewAuditEvent[],
   nowMs: number,
@@ -60,28 +73,32 @@ export async function appendAuditEvents(
   let q = trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
   if (dialect === 'postgres') q = q.forUpdate();
   const head = await q.executeTakeFirstOrThrow();
-  let seq = head.seq;
+  let seq = Number(head.seq);
   let prev = head.hash;
   const records: AuditEventRecord[] = [];
+  const params: unknown[] = [];
   for (const e of events) {
+    const dataText = canonicalJson(e.data);
     const base = {
       seq: ++seq,
-      id: randomUUID(),
+      id: newEventId(),
       at: new Date(e.atMs ?? nowMs).toISOString(),
       type: e.type,
       actor: e.actor,
       subject: e.subject,
-      data: e.data,
       prev_hash: prev,
     };
-    const rec = { ...base, hash: eventHash(base) };
-    records.push(rec);
-    prev = rec.hash;
+    const hash = eventHashOfCanonicalData(base, dataText);
+    records.push({ ...base, data: e.data, hash });
+    params.push(base.seq, base.id, base.at, base.type, base.actor, base.subject, dataText, prev, hash);
+    prev = hash;
   }
-  await trx
-    .insertInto('audit_events')
-    .values(records.map((r) => ({ ...r, data: JSON.stringify(r.data) })))
-    .execute();
+  const width = COLUMNS.length;
+  for (let i = 0; i < records.length; i += INSERT_CHUNK) {
+    const n = Math.min(INSERT_CHUNK, records.length - i);
+    const q = insertOf(trx, dialect, n);
+    await trx.executeQuery({ ...q, parameters: params.slice(i * width, (i + n) * width) });
+  }
   await trx.updateTable('audit_head').set({ seq, hash: prev }).where('id', '=', 1).execute();
   return records;
 }

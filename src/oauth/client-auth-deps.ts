@@ -1,5 +1,6 @@
 import type { ServerContext } from '../http/context.js';
 import type { ClientAuthDeps } from './client-auth.js';
+import { recordAuthFailure } from '../audit/auth-failures.js';
 
 /** The audiences a client assertion may carry: the issuer or any endpoint it authenticates at. */
 export function clientAuthDeps(ctx: ServerContext): ClientAuthDeps {
@@ -11,5 +12,6 @@ export function clientAuthDeps(ctx: ServerContext): ClientAuthDeps {
     issuer: iss,
     assertionAudiences: [iss, `${iss}/token`, `${iss}/introspect`, `${iss}/revoke`],
     nowMs: ctx.clock.nowMs(),
+    onFailure: (failure) => recordAuthFailure(ctx, failure),
   };
 }

@@ -36,6 +36,8 @@ export interface ClientAuthDeps {
   /** URLs a client assertion may name as its audience. */
   assertionAudiences: string[];
   nowMs: number;
+  /** Records a failed authentication (the audit log's `auth.failed`); the answer waits for it. */
+  onFailure?: (failure: { clientId: string; method: ClientAuthMethod; address: string; reason: string }) => Promise<void>;
 }
 
 export interface ClientAuthInput {
@@ -87,9 +89,10 @@ export async function authenticateClient(input: ClientAuthInput, deps: ClientAut
     throw new TooManyRequests('too many failed client authentications; try again later', wait / 1000);
   }
 
-  const fail = (why: string): never => {
+  const fail = async (why: string): Promise<never> => {
     deps.limits.client.recordFailure(clientId, deps.nowMs);
     deps.limits.address.recordFailure(input.ip, deps.nowMs);
+    await deps.onFailure?.({ clientId, method, address: input.ip, reason: why });
     throw new InvalidClient(why);
   };
 

@@ -9,6 +9,8 @@ import { isPublished } from './key-state.js';
 import { planRotation } from './rotation-plan.js';
 import { generateSigningKey, openSigningKey, rowTimes, sealSigningKey } from './signing-key-material.js';
 import { withSigningKeysLock } from './signing-keys-lock.js';
+import { appendAuditEvents } from '../audit/append.js';
+import { keyRotatedEvent } from '../audit/key-events.js';
 
 export interface RotateOptions {
   /** Epoch seconds. */
@@ -55,6 +57,8 @@ export async function rotateSigningKey(store: Store, kek: Kek, opts: RotateOptio
         .where('kid', '=', s.kid)
         .execute();
     }
+    // In the rotation's own transaction: the key exists exactly when its event does.
+    await appendAuditEvents(db, store.dialect, [keyRotatedEvent(plan.insert.kid, plan.insert.signsFrom, plan.previous)], opts.now * 1000);
     return { kid: plan.insert.kid, signsFrom: plan.insert.signsFrom, previous: plan.previous };
   });
 }
