@@ -8,12 +8,27 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CASES } from './cases/index.js';
-import { measureLoad, type LoadSettings } from './lib/load.js';
+import { measureCycles } from './lib/cycles.js';
+import { measureLoad } from './lib/load.js';
 import { machineFacts } from './lib/machine.js';
 import { USAGE, parseOptions, type RunOptions } from './lib/options.js';
+import { readLoadAvg1 } from './lib/proc-stats.js';
 import { renderReport, resultsTable, withNotes } from './lib/report.js';
-import type { BenchCase, CaseResult, LoadResult, RunRecord, ServerSpec, StartEnv, Subject } from './lib/types.js';
-import { compare, loadProblems, runFails, type SubjectOutcome } from './lib/verdict.js';
+import type {
+  BenchCase,
+  CaseResult,
+  CycleSubject,
+  InProcessCase,
+  LoadResult,
+  MeasureSettings,
+  RunRecord,
+  RunningServer,
+  ServerSpec,
+  StartEnv,
+  Subject,
+  SubjectBase,
+} from './lib/types.js';
+import { compare, loadProblems, rateLabel, runFails, type SubjectOutcome } from './lib/verdict.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,21 +40,14 @@ function brief(message: string): string {
   return lines.length > 1 ? `${lines[0]} … ${lines[lines.length - 1]}` : (lines[0] ?? '');
 }
 
-async function runSubject(c: BenchCase, subject: Subject, env: StartEnv, settings: LoadSettings): Promise<SubjectOutcome> {
-  const { server: spec, role } = subject;
-  const base = { serverId: spec.id, label: spec.label, role, target: subject.target ?? null };
-  const tag = `[${c.name}] ${spec.label}`;
-  log(`${tag}: starting`);
-  let server;
-  try {
-    server = await spec.start(env);
-  } catch (err) {
-    log(`${tag}: did not start: ${brief((err as Error).message)}`);
-    return { ...base, failure: { serverId: spec.id, label: spec.label, role, error: (err as Error).message } };
-  }
-  try {
-    const plan = await subject.prepare(server);
-    log(`${tag}: warm-up ${settings.warmupS} s, then measuring ${settings.durationS} s with ${settings.connections} connections`);
+type Measured = Omit<LoadResult, 'serverId' | 'label' | 'role'>;
+
+/** How one subject's load is driven: readies the server, measures, checks afterwards; throws when it cannot be measured. */
+type Drive = (server: RunningServer, settings: MeasureSettings, tag: string) => Promise<Measured>;
+
+function driveLoad(subject: Subject): Drive {
+  return async (server, settings) => {
+    const plan = await subject.prepare(server, settings);
     const figures = await measureLoad(server, plan, settings);
     const problems = loadProblems(figures);
     if (subject.verify) {
@@ -49,36 +57,141 @@ async function runSubject(c: BenchCase, subject: Subject, env: StartEnv, setting
         problems.push(`check after the load failed: ${(err as Error).message}`);
       }
     }
-    const load: LoadResult = { ...figures, serverId: spec.id, label: spec.label, role, problems, describe: plan.describe };
-    log(
-      `${tag}: ${Math.round(load.rps).toLocaleString('en-US')} req/s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms, ` +
-        `server CPU ${load.serverCpuPct.toFixed(0)}%, peak RSS ${load.serverPeakRssMiB.toFixed(0)} MiB` +
-        (problems.length ? ` — NOT CLEAN: ${problems.join('; ')}` : ''),
-    );
+    return { ...figures, problems, describe: plan.describe };
+  };
+}
+
+function driveCycles(subject: CycleSubject): Drive {
+  return async (server, settings, tag) => {
+    const plan = await subject.prepare(server, settings);
+    const { figures, problems } = await measureCycles(server, plan, settings, (line) => log(`${tag}: ${line}`));
+    if (subject.verify) {
+      try {
+        await subject.verify(server, plan);
+      } catch (err) {
+        problems.push(`check after the load failed: ${(err as Error).message}`);
+      }
+    }
+    return { ...figures, problems, describe: plan.describe };
+  };
+}
+
+const labelOf = (subject: SubjectBase) => subject.label ?? subject.server.label;
+
+function progressLine(l: LoadResult): string {
+  const cpu = l.serverCpuPct === null ? '' : `, server CPU ${l.serverCpuPct.toFixed(0)}%, peak RSS ${(l.serverPeakRssMiB ?? 0).toFixed(0)} MiB`;
+  const lat = l.unit === 'decision' ? `p50 ${(l.p50Ms * 1000).toFixed(1)} µs, p99 ${(l.p99Ms * 1000).toFixed(1)} µs` : `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms`;
+  return (
+    `${Math.round(l.rps).toLocaleString('en-US')} ${rateLabel(l.unit)}, ${lat}${cpu}` +
+    (l.problems.length ? ` — NOT CLEAN: ${l.problems.join('; ')}` : '')
+  );
+}
+
+async function runSubject(c: BenchCase, subject: SubjectBase, drive: Drive, env: StartEnv, settings: MeasureSettings): Promise<SubjectOutcome> {
+  const { server: spec, role } = subject;
+  const label = labelOf(subject);
+  const base = { serverId: spec.id, label, role, target: subject.target ?? null, ...(subject.against ? { against: subject.against } : {}) };
+  const tag = `[${c.name}] ${label}`;
+  log(`${tag}: starting`);
+  let server;
+  try {
+    server = await spec.start(env);
+  } catch (err) {
+    log(`${tag}: did not start: ${brief((err as Error).message)}`);
+    return { ...base, failure: { serverId: spec.id, label, role, error: (err as Error).message } };
+  }
+  try {
+    const what = c.kind === 'cycles' ? `${settings.connections} workers` : `${settings.connections} connections`;
+    log(`${tag}: warm-up ${settings.warmupS} s, then measuring ${settings.durationS} s with ${what}`);
+    const measured = await drive(server, settings, tag);
+    const load: LoadResult = { ...measured, serverId: spec.id, label, role };
+    log(`${tag}: ${progressLine(load)}`);
     return { ...base, load };
   } catch (err) {
     const tail = await server.outputTail();
     const error = `${(err as Error).message}${tail ? `\n--- server output (tail) ---\n${tail}` : ''}`;
     log(`${tag}: failed: ${brief(error)}`);
-    return { ...base, failure: { serverId: spec.id, label: spec.label, role, error } };
+    return { ...base, failure: { serverId: spec.id, label, role, error } };
   } finally {
     await server.stop().catch((err: unknown) => log(`${tag}: stopping failed: ${(err as Error).message}`));
   }
 }
 
+/** Runs an in-process case: no server, so no server CPU or memory; the process's own CPU stands where the client's would. */
+async function runInProcess(c: InProcessCase, settings: MeasureSettings): Promise<SubjectOutcome> {
+  const tag = `[${c.name}] ${c.label}`;
+  const base = { serverId: 'in-process', label: c.label, role: 'jitgate' as const, target: c.target ?? null };
+  log(`${tag}: warm-up ${settings.warmupS} s, then measuring ${settings.durationS} s`);
+  try {
+    const loadAvgBefore = await readLoadAvg1();
+    const f = await c.measure(settings, (line) => log(`${tag}: ${line}`));
+    const problems = f.count === 0 ? ['no call completed'] : [];
+    if (f.errors > 0) problems.push(`${f.errors} calls threw`);
+    const load: LoadResult = {
+      serverId: 'in-process',
+      label: c.label,
+      role: 'jitgate',
+      unit: c.unit,
+      rps: f.rate,
+      p50Ms: f.p50Ms,
+      p90Ms: f.p90Ms,
+      p99Ms: f.p99Ms,
+      maxMs: f.maxMs,
+      requests: f.count,
+      durationS: f.durationS,
+      errors: f.errors,
+      timeouts: 0,
+      non2xx: 0,
+      mismatches: 0,
+      statusCodes: {},
+      serverCpuS: null,
+      serverCpuPct: null,
+      serverCpuUsPerReq: null,
+      serverPeakRssMiB: null,
+      serverMaxSampledRssMiB: null,
+      clientCpuPct: f.cpuPct,
+      loadAvgBefore,
+      problems,
+      describe: f.describe,
+      facts: f.facts,
+    };
+    log(`${tag}: ${progressLine(load)}`);
+    return { ...base, load };
+  } catch (err) {
+    log(`${tag}: failed: ${brief((err as Error).message)}`);
+    return { ...base, failure: { serverId: 'in-process', label: c.label, role: 'jitgate', error: (err as Error).message } };
+  }
+}
+
 async function runCase(c: BenchCase, opts: RunOptions, env: StartEnv): Promise<CaseResult> {
-  const settings: LoadSettings = { durationS: opts.durationS, warmupS: opts.warmupS, connections: opts.connections };
-  const subjects = c.subjects({ pg: opts.pg });
+  const settings: MeasureSettings = { durationS: opts.durationS, warmupS: opts.warmupS, connections: opts.connections };
   const outcomes: SubjectOutcome[] = [];
-  for (const subject of subjects) outcomes.push(await runSubject(c, subject, env, settings));
+  let notes: SubjectBase[] = [];
+  if (c.kind === 'in-process') {
+    outcomes.push(await runInProcess(c, settings));
+  } else if (c.kind === 'cycles') {
+    const subjects = c.subjects({ pg: opts.pg });
+    notes = subjects;
+    for (const s of subjects) outcomes.push(await runSubject(c, s, driveCycles(s), env, settings));
+  } else {
+    const subjects = c.subjects({ pg: opts.pg });
+    notes = subjects;
+    for (const s of subjects) outcomes.push(await runSubject(c, s, driveLoad(s), env, settings));
+  }
+  const unit = c.kind === 'in-process' ? c.unit : c.kind === 'cycles' ? 'cycle' : 'request';
   return {
     name: c.name,
     summary: c.summary,
     loads: outcomes.flatMap((o) => (o.load ? [o.load] : [])),
     failures: outcomes.flatMap((o) => (o.failure ? [o.failure] : [])),
-    subjectNotes: subjects.flatMap((s) => (s.note ? [{ label: s.server.label, note: s.note }] : [])),
-    comparisons: compare(c.name, outcomes),
+    subjectNotes: notes.flatMap((s) => (s.note ? [{ label: labelOf(s), note: s.note }] : [])),
+    comparisons: compare(c.name, outcomes, unit),
   };
+}
+
+/** The servers a case starts (none for an in-process case). */
+function serversOf(c: BenchCase, pg: boolean): ServerSpec[] {
+  return c.kind === 'in-process' ? [] : c.subjects({ pg }).map((s) => s.server);
 }
 
 async function writeReport(outPath: string, run: RunRecord): Promise<void> {
@@ -112,7 +225,7 @@ async function main(): Promise<number> {
   }
 
   const servers = new Map<string, ServerSpec>();
-  for (const c of selected) for (const s of c.subjects({ pg: opts.pg })) servers.set(s.server.id, s.server);
+  for (const c of selected) for (const s of serversOf(c, opts.pg)) servers.set(s.id, s);
   const run: RunRecord = {
     machine,
     settings: {

@@ -8,7 +8,8 @@ import { FORM, assertEs256Jwt, endpoint, requestAccessToken } from '../lib/oauth
 import { OIDC_PROVIDER, jitgateVariants } from '../lib/servers.js';
 import type { BenchCase, LoadPlan, RunningServer } from '../lib/types.js';
 
-async function tokenPlan(server: RunningServer): Promise<LoadPlan> {
+/** The client_credentials load on `server`, after checking it issues an ES256 JWT. */
+export async function tokenPlan(server: RunningServer): Promise<LoadPlan> {
   const url = endpoint(server, 'token_endpoint');
   const body = clientCredentialsBody();
   // The comparison holds only if both servers sign an ES256 JWT for every request.

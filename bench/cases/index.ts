@@ -5,5 +5,11 @@
 import type { BenchCase } from '../lib/types.js';
 import { clientCredentials } from './client-credentials.js';
 import { introspection } from './introspection.js';
+import { jitCycle } from './jit-cycle.js';
+import { policyDecision } from './policy-decision.js';
+import { tokenExchangeElevated } from './token-exchange-elevated.js';
+import { auditAppend } from './audit-append.js';
+import { auditVerify } from './audit-verify.js';
+import { auditExport } from './audit-export.js';
 
-export const CASES: readonly BenchCase[] = [clientCredentials, introspection];
+export const CASES: readonly BenchCase[] = [clientCredentials, introspection, tokenExchangeElevated, jitCycle, policyDecision, auditAppend, auditVerify, auditExport];

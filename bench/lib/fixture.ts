@@ -21,3 +21,14 @@ export function clientCredentialsBody(resource: string | null = BENCH_RESOURCE):
   if (resource !== null) form.set('resource', resource);
   return form.toString();
 }
+
+/** The client that asks for the elevated scope (jit_cycle, token_exchange_elevated). */
+export const REQUESTER_CLIENT_ID = 'bench-requester';
+export const REQUESTER_CLIENT_SECRET = 'bench-requester-secret-d3cbc66aa01efb973be0a4f5';
+/** The client in the `bench-approvers` group, which approves the requester's requests. */
+export const APPROVER_CLIENT_ID = 'bench-approver';
+export const APPROVER_CLIENT_SECRET = 'bench-approver-secret-d95d2551cc0d3391103b06bc';
+/** The scope the requester is eligible for; one approval from `bench-approvers` grants it. */
+export const ELEVATED_SCOPE = 'deploy:bench';
+/** `max_ttl` of ELEVATED_SCOPE in bench/policy.yaml: no grant the cases ask for may last longer. */
+export const ELEVATED_MAX_TTL_S = 3600;

@@ -27,7 +27,7 @@ export const USAGE = `Usage: npm run bench [-- OPTIONS]   (tsx bench/run.ts [OPT
   --only NAME[,NAME]   run only these cases
   --duration S         measured seconds per load (default 15, quick 5)
   --warmup S           warm-up seconds before each load (default 5, quick 2)
-  --connections N      concurrent connections (default 50)
+  --connections N      concurrent connections; cycle cases: concurrent workers (default 50)
   --out FILE           markdown report path; FILE.json is written beside it (default ${DEFAULT_REPORT}, '-' for none)
   --pg                 also measure jitgate on PostgreSQL
   --pg-url URL         PostgreSQL for --pg (default ${DEFAULT_PG_URL}); JITGATE_KEK is used when set

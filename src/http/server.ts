@@ -17,7 +17,12 @@ import { withOwnApi } from '../policy/own-api.js';
 import { startSweeper } from '../access/sweeper.js';
 import { TokenRecorder } from '../oauth/token-recorder.js';
 import { AuditLog } from '../audit/log.js';
+import { startAuditTasks } from '../audit/server-tasks.js';
+import type { CheckpointSchedule } from '../audit/checkpointer.js';
 import { JitgateError } from '../util/errors.js';
+import { AlertService, type AlertServiceOptions } from '../alerts/alert-service.js';
+import { startRevocationFeed } from '../revocations/feed.js';
+import { recordWithdrawnScopes } from '../revocations/scope-withdrawal.js';
 
 export interface StartOptions {
   /** The policy in force; `policyPath` lets SIGHUP/`watch` reload it. */
@@ -45,6 +50,10 @@ export interface StartOptions {
   sweepEveryMs?: number;
   /** How often expired token records are pruned. Default 10 min. */
   pruneEveryMs?: number;
+  /** When audit checkpoints are signed (default 1000 events / 60 s; see docs/audit.md). */
+  auditCheckpoint?: Partial<CheckpointSchedule>;
+  /** Alert detection and webhook delivery tuning (docs/alerts.md). */
+  alerts?: AlertServiceOptions;
 }
 
 export interface RunningServer {
@@ -52,6 +61,8 @@ export interface RunningServer {
   url: string;
   app: FastifyInstance;
   ctx: ServerContext;
+  /** Detectors and webhook delivery; `settle()` waits for them (tests). */
+  alerts: AlertService;
   close(): Promise<void>;
 }
 
@@ -96,6 +107,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     };
 
     holder.on('reloaded', (next, prev) => log.info({ policy: next.hash, previous: prev.hash }, 'policy reloaded'));
+    // Scopes a reload takes away become `scope.withdrawn` events, which the revocation feed carries to gateways.
+    holder.on('reloaded', (next, prev) => {
+      recordWithdrawnScopes(ctx, prev, next).catch((err) => log.error({ err }, 'recording scopes withdrawn by the policy reload failed'));
+    });
     holder.on('refused', (issues) =>
       log.error({ issues: issues.filter((i) => i.severity === 'error') }, 'policy reload refused; the previous policy stays in force'),
     );
@@ -106,6 +121,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       process.on('SIGHUP', onHup);
       cleanups.unshift(() => process.off('SIGHUP', onHup));
     }
+
+    cleanups.unshift(await startRevocationFeed(ctx));
+
+    const alerts = new AlertService(ctx, env, opts.alerts);
+    cleanups.unshift(alerts.start());
 
     const app = await buildApp(ctx, { trustProxy: opts.trustProxy ?? false });
     cleanups.unshift(() => app.close());
@@ -127,12 +147,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     pruneTimer.unref();
     cleanups.unshift(() => clearInterval(keyTimer), () => clearInterval(pruneTimer));
     cleanups.unshift(startSweeper(ctx, opts.sweepEveryMs ?? 15_000));
+    cleanups.unshift(await startAuditTasks(ctx, { policyPath: holder.path, checkpoint: opts.auditCheckpoint, env }));
 
     log.info({ issuer: config.issuer, db: store.display, policy: holder.current.hash }, 'jitgate listening');
     return {
       url,
       app,
       ctx,
+      alerts,
       close: () => runCleanups(cleanups),
     };
   } catch (err) {

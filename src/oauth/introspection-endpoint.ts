@@ -22,7 +22,7 @@ export function registerIntrospectionEndpoint(app: FastifyInstance, ctx: ServerC
     if (method === 'none') throw new InvalidClient('introspection requires client authentication');
     const token = required(params, 'token');
     reply.header('cache-control', 'no-store');
-    const row = await activeToken(ctx, token);
+    const row = await activeToken(ctx, token, 'introspection');
     if (!row) return { active: false };
     const body: Record<string, unknown> = {
       active: true,

@@ -4,6 +4,7 @@ import { baselineScopes, principalKnown } from '../access/entitlements.js';
 import { eligibleScopes } from '../access/eligibility.js';
 import { grantCovers } from '../access/grant-status.js';
 import { findIssuedToken, type TokenRow } from './issued-token.js';
+import { recordRevokedTokenUse, type PresentedAt } from './revoked-token-use.js';
 
 export type { TokenRow };
 
@@ -16,17 +17,22 @@ export type { TokenRow };
  * through a grant that is active at this moment and scopes it is still
  * eligible for. A revoked, released or ended grant, or a reload that drops a
  * scope from a group, ends the affected tokens at once.
+ * With `presentedAt`, a refusal because the token or its grant was revoked
+ * or released is recorded (`token.revoked_use`); active tokens cost nothing extra.
  */
-export async function activeToken(ctx: ServerContext, token: string): Promise<TokenRow | null> {
+export async function activeToken(ctx: ServerContext, token: string, presentedAt?: PresentedAt): Promise<TokenRow | null> {
   const row = await findIssuedToken(ctx, token);
   if (!row) return null;
   const now = nowS(ctx.clock);
-  if (row.revoked_at !== null || row.exp <= now) return null;
+  if (row.revoked_at !== null || row.exp <= now) {
+    if (presentedAt && row.revoked_at !== null && row.exp > now) recordRevokedTokenUse(ctx, row, 'token_revoked', presentedAt);
+    return null;
+  }
   if (!ctx.keyring.verificationKey(row.kid)) return null;
-  return (await stillEntitled(ctx, row, now)) ? row : null;
+  return (await stillEntitled(ctx, row, now, presentedAt)) ? row : null;
 }
 
-async function stillEntitled(ctx: ServerContext, row: TokenRow, now: number): Promise<boolean> {
+async function stillEntitled(ctx: ServerContext, row: TokenRow, now: number, presentedAt?: PresentedAt): Promise<boolean> {
   const policy = ctx.policy.current;
   if (!policy.clients.has(row.client_id) || !principalKnown(policy, row.sub)) return false;
   if (row.scope === '') return true;
@@ -37,7 +43,12 @@ async function stillEntitled(ctx: ServerContext, row: TokenRow, now: number): Pr
   const grant = await ctx.store.db.selectFrom('grants').selectAll().where('id', '=', row.grant_id).executeTakeFirst();
   if (!grant || grant.principal !== row.sub) return false;
   const times = { startsAt: grant.starts_at, endsAt: grant.ends_at, revokedAt: grant.revoked_at, releasedAt: grant.released_at };
-  if (!grantCovers(times, now)) return false;
+  if (!grantCovers(times, now)) {
+    if (presentedAt && (grant.revoked_at !== null || grant.released_at !== null)) {
+      recordRevokedTokenUse(ctx, row, grant.revoked_at !== null ? 'grant_revoked' : 'grant_released', presentedAt);
+    }
+    return false;
+  }
   const granted = grant.scopes.split(' ');
   const eligible = eligibleScopes(policy, row.sub, now).scopes;
   return scopes.every((s) => baseline.has(s) || (granted.includes(s) && eligible.has(s)));

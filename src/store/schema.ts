@@ -127,6 +127,63 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+/** An alert a detector raised (src/alerts/); `seq` is the seq of its `alert.raised` audit event. */
+export interface AlertTable {
+  seq: number;
+  id: string;
+  type: string;
+  /** low | medium | high | critical */
+  severity: string;
+  /** RFC 3339 UTC with milliseconds: when the event that raised it happened. */
+  at: string;
+  principal: string | null;
+  summary: string;
+  /** JSON object text. */
+  details: string;
+  /** Seq of the audit event that raised it. */
+  event_seq: number;
+  created_at: number;
+}
+
+/** One webhook delivery (an alert or an approver notice) and its retry state; `dead` rows are the dead letters. */
+export interface WebhookDeliveryTable {
+  id: string;
+  /** The alert type, or `request.pending`. */
+  event: string;
+  alert_id: string | null;
+  url: string;
+  /** json | slack */
+  format: string;
+  secret_env: string | null;
+  /** The exact bytes sent (JSON text), the same on every attempt. */
+  body: string;
+  /** pending | delivered | dead */
+  status: string;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  last_status: number | null;
+  /** Due at this instant; while an attempt runs, the end of its lease. */
+  next_attempt_at: number;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+/** A signed checkpoint of the audit chain (src/audit/checkpoint-token.ts). */
+export interface AuditCheckpointTable {
+  /** The event it vouches for. */
+  seq: number;
+  /** That event's hash. */
+  hash: string;
+  /** RFC 3339 UTC with milliseconds: when it was signed. */
+  at: string;
+  /** The signing key (signing_keys.kid). */
+  kid: string;
+  /** Compact JWS (ES256) over {iss, seq, hash, at}. */
+  jws: string;
+}
+
 export interface Database {
   signing_keys: SigningKeyTable;
   tokens: TokenTable;
@@ -136,6 +193,9 @@ export interface Database {
   grants: GrantTable;
   audit_events: AuditEventTable;
   audit_head: AuditHeadTable;
+  audit_checkpoints: AuditCheckpointTable;
+  alerts: AlertTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type { Generated };

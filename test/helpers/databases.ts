@@ -8,7 +8,7 @@
  *   a fresh schema per open, dropped on close; test files run in parallel
  *   without seeing each other's rows.
  *
- * PostgreSQL is probed once per process (1 s timeout). When it is not
+ * PostgreSQL is probed once per process (5 s timeout). When it is not
  * reachable its cases are reported as skipped with the reason, except when
  * `CI` is set: then they fail, because CI must run them.
  */
@@ -48,8 +48,20 @@ export function locate(store: Store): { url: string; pgSchema?: string } {
   return home.pgSchema ? { url: TEST_PG_URL, pgSchema: home.pgSchema } : { url: home.sqliteUrl ?? store.url };
 }
 
+/**
+ * A refused connection fails at once whatever the timeout; the timeout only
+ * bounds a silent host. It is generous because the probe runs while the test
+ * file's other imports load: on a loaded machine 1 s expired with PostgreSQL
+ * up, and the file skipped its PostgreSQL cases without anyone noticing.
+ */
+const PROBE_TIMEOUT_MS = 5000;
+
 async function probePostgres(url: string): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000, query_timeout: 1000 });
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: PROBE_TIMEOUT_MS,
+    query_timeout: PROBE_TIMEOUT_MS,
+  });
   // A connection that dies after connect must not crash the process.
   client.on('error', () => {});
   try {
@@ -68,8 +80,11 @@ const SCHEMA_PREFIX = 'jitgate_test_';
 /** Schemas of runs that died before closing their stores; no test file runs this long. */
 const STALE_AFTER_S = 3600;
 
-/** `jitgate_test_<creation second, base 36>_<random>`: the name says when it may be swept. */
-function newSchemaName(): string {
+/**
+ * `jitgate_test_<creation second, base 36>_<random>`: the name says when it may
+ * be swept. For tests that make schemas of their own on {@link TEST_PG_URL}.
+ */
+export function newSchemaName(): string {
   return `${SCHEMA_PREFIX}${Math.floor(Date.now() / 1000).toString(36)}_${randomBytes(5).toString('hex')}`;
 }
 

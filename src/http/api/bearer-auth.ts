@@ -19,7 +19,7 @@ export async function authenticate(ctx: ServerContext, req: FastifyRequest): Pro
       headers: { 'www-authenticate': 'Bearer realm="jitgate"' },
     });
   }
-  const row = await activeToken(ctx, header.slice(7).trim());
+  const row = await activeToken(ctx, header.slice(7).trim(), 'api');
   if (!row) {
     throw new Problem(401, 'invalid_token', 'the access token is not active (expired, revoked, or not issued here)', {
       headers: { 'www-authenticate': challenge('invalid_token', 'the access token is not active') },
