@@ -1,7 +1,7 @@
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { StoreDialect } from '../store/open.js';
-import { canonicalJson, eventHashOfCanonicalData } from './event-hash.js';
+import { canonicalJson, eventHashOfCanonicalData, type HashedEventFields } from './event-hash.js';
 import { newEventId } from './event-id.js';
 
 export { eventHash } from './event-hash.js';
@@ -42,15 +42,8 @@ export interface NewAuditEvent {
   atMs?: number;
 }
 
-export interface AuditEventRecord {
-  seq: number;
-  id: string;
-  at: string;
-  type: string;
-  actor: string | null;
-  subject: string | null;
-  data: Record<string, unknown>;
-  prev_hash: string;
+/** A link of the chain as stored: the hashed fields and their hash. */
+export interface AuditEventRecord extends HashedEventFields {
   hash: string;
 }
 

@@ -1,6 +1,6 @@
-import { sql, type CreateTableBuilder, type Kysely } from 'kysely';
+import type { CreateTableBuilder, Kysely } from 'kysely';
 import type { StoreDialect } from '../open.js';
-import type { JitgateMigration } from './migration.js';
+import { strictTable, type JitgateMigration } from './migration.js';
 
 /** signing_keys, tokens, client_assertions and meta (see ../schema.ts). */
 export const core: JitgateMigration = {
@@ -12,7 +12,7 @@ export const core: JitgateMigration = {
     // rows looked up only by their key: they live in the key's b-tree
     // instead of a rowid table plus an index.
     const strict = <T extends string, C extends string>(t: CreateTableBuilder<T, C>, withoutRowid = false) =>
-      dialect === 'sqlite' ? t.modifyEnd(withoutRowid ? sql`strict, without rowid` : sql`strict`) : t;
+      strictTable(dialect, t, withoutRowid);
 
     await strict(
       db.schema

@@ -1,13 +1,12 @@
 import { sql, type CreateTableBuilder, type Kysely } from 'kysely';
 import type { StoreDialect } from '../open.js';
-import type { JitgateMigration } from './migration.js';
+import { appendOnlyTriggers, strictTable, type JitgateMigration } from './migration.js';
 
 /** access_requests, grants, and the append-only audit_events chain with its head. */
 export const access: JitgateMigration = {
   async up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> {
     const instant = dialect === 'postgres' ? 'bigint' : 'integer';
-    const strict = <T extends string, C extends string>(t: CreateTableBuilder<T, C>) =>
-      dialect === 'sqlite' ? t.modifyEnd(sql`strict`) : t;
+    const strict = <T extends string, C extends string>(t: CreateTableBuilder<T, C>) => strictTable(dialect, t);
 
     await strict(
       db.schema
@@ -86,19 +85,7 @@ export const access: JitgateMigration = {
     await sql`insert into audit_head (id, seq, hash) values (1, 0, ${GENESIS_HASH})`.execute(db);
 
     // The database itself refuses to rewrite history.
-    if (dialect === 'sqlite') {
-      await sql`create trigger audit_events_no_update before update on audit_events
-        begin select raise(abort, 'audit events are append-only'); end`.execute(db);
-      await sql`create trigger audit_events_no_delete before delete on audit_events
-        begin select raise(abort, 'audit events are append-only'); end`.execute(db);
-    } else {
-      await sql`create function jitgate_audit_append_only() returns trigger language plpgsql as $$
-        begin raise exception 'audit events are append-only'; end $$`.execute(db);
-      await sql`create trigger audit_events_append_only before update or delete on audit_events
-        for each row execute function jitgate_audit_append_only()`.execute(db);
-      await sql`create trigger audit_events_no_truncate before truncate on audit_events
-        for each statement execute function jitgate_audit_append_only()`.execute(db);
-    }
+    await appendOnlyTriggers(db, dialect, 'audit_events', 'jitgate_audit_append_only', 'audit events are append-only');
   },
 };
 

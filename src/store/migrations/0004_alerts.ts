@@ -1,13 +1,12 @@
-import { sql, type CreateTableBuilder, type Kysely } from 'kysely';
+import type { CreateTableBuilder, Kysely } from 'kysely';
 import type { StoreDialect } from '../open.js';
-import type { JitgateMigration } from './migration.js';
+import { strictTable, type JitgateMigration } from './migration.js';
 
 /** alerts and webhook_deliveries (see ../schema.ts and src/alerts/). */
 export const alerts: JitgateMigration = {
   async up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> {
     const instant = dialect === 'postgres' ? 'bigint' : 'integer';
-    const strict = <T extends string, C extends string>(t: CreateTableBuilder<T, C>) =>
-      dialect === 'sqlite' ? t.modifyEnd(sql`strict`) : t;
+    const strict = <T extends string, C extends string>(t: CreateTableBuilder<T, C>) => strictTable(dialect, t);
 
     await strict(
       db.schema
