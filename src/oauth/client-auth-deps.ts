@@ -1,5 +1,7 @@
+import type { FastifyRequest } from 'fastify';
 import type { ServerContext } from '../http/context.js';
-import type { ClientAuthDeps } from './client-auth.js';
+import type { FormParams } from '../http/form-body.js';
+import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from './client-auth.js';
 import { recordAuthFailure } from '../audit/auth-failures.js';
 
 /** The audiences a client assertion may carry: the issuer or any endpoint it authenticates at. */
@@ -14,4 +16,12 @@ export function clientAuthDeps(ctx: ServerContext): ClientAuthDeps {
     nowMs: ctx.clock.nowMs(),
     onFailure: (failure) => recordAuthFailure(ctx, failure),
   };
+}
+
+/** The client of a form-encoded OAuth request (token, introspection, revocation), authenticated. */
+export function authenticateFormClient(ctx: ServerContext, req: FastifyRequest): Promise<AuthenticatedClient> {
+  return authenticateClient(
+    { authorization: req.headers.authorization, params: req.body as FormParams, ip: req.ip },
+    clientAuthDeps(ctx),
+  );
 }

@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../http/context.js';
 import type { FormParams } from '../http/form-body.js';
 import { required } from '../http/form-body.js';
-import { authenticateClient } from './client-auth.js';
-import { clientAuthDeps } from './client-auth-deps.js';
+import { authenticateFormClient } from './client-auth-deps.js';
 import { InvalidClient } from './errors.js';
 import { activeToken } from './token-status.js';
 
@@ -15,10 +14,7 @@ import { activeToken } from './token-status.js';
 export function registerIntrospectionEndpoint(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/introspect', async (req, reply) => {
     const params = req.body as FormParams;
-    const { method } = await authenticateClient(
-      { authorization: req.headers.authorization, params, ip: req.ip },
-      clientAuthDeps(ctx),
-    );
+    const { method } = await authenticateFormClient(ctx, req);
     if (method === 'none') throw new InvalidClient('introspection requires client authentication');
     const token = required(params, 'token');
     reply.header('cache-control', 'no-store');

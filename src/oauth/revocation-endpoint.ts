@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../http/context.js';
 import type { FormParams } from '../http/form-body.js';
 import { required, single } from '../http/form-body.js';
-import { authenticateClient } from './client-auth.js';
-import { clientAuthDeps } from './client-auth-deps.js';
+import { authenticateFormClient } from './client-auth-deps.js';
 import { UnauthorizedClient, UnsupportedTokenType } from './errors.js';
 import { findIssuedToken, revokeToken } from './revoke-token.js';
 import { nowS } from '../util/clock.js';
@@ -18,10 +17,7 @@ const HINTS = new Set(['access_token', 'refresh_token']);
 export function registerRevocationEndpoint(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/revoke', async (req, reply) => {
     const params = req.body as FormParams;
-    const { client } = await authenticateClient(
-      { authorization: req.headers.authorization, params, ip: req.ip },
-      clientAuthDeps(ctx),
-    );
+    const { client } = await authenticateFormClient(ctx, req);
     const token = required(params, 'token');
     const hint = single(params, 'token_type_hint');
     if (hint !== undefined && !HINTS.has(hint)) throw new UnsupportedTokenType(`token_type_hint ${hint} is not supported`);
