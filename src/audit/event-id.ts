@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { fillRandom } from '../util/random-pool.js';
 
 /**
  * Event ids are UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then a
@@ -24,7 +24,7 @@ export function newEventId(nowMs: number = Date.now()): string {
     lastMs = ms;
     counter = 0;
   }
-  randomFillSync(buf, 8, 8);
+  fillRandom(buf, 8, 8);
   buf.writeUIntBE(ms, 0, 6);
   buf[6] = 0x70 | (counter >> 8);
   buf[7] = counter & 0xff;

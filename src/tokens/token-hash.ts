@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBase64url } from '../util/random-pool.js';
 
 /**
  * base64url SHA-256 of the whole token, as stored with the token's row: it
@@ -10,5 +11,5 @@ export function tokenHash(token: string): string {
 
 /** A fresh token id: 128 random bits, base64url (22 characters). */
 export function newJti(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBase64url(16);
 }
