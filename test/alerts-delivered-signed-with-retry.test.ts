@@ -54,7 +54,7 @@ forEachDatabase('alerts raised, stored and delivered to webhooks, signed, with r
     const raised = await w.events('alert.raised');
     assert.deepEqual(raised.map((e) => e.seq), alerts.map((a) => a.seq));
     assert.deepEqual(raised.map((e) => e.data.alertId), alerts.map((a) => a.id));
-    const submitted = (await w.events('request.submitted')).find((e) => e.data.requestId === req.id)!;
+    const submitted = (await w.events('request.created')).find((e) => e.data.requestId === req.id)!;
     assert.equal(offHours!.event_seq, submitted.seq);
 
     const tries = w.receiver.at('/all');

@@ -30,7 +30,7 @@ function ev(type: string, at: string, subject: string | null, data: Record<strin
   return { seq, id: `ev-${seq}`, at, type, actor, subject, data, prev_hash: '0'.repeat(64), hash: String(seq).padStart(64, '0') };
 }
 const submitted = (at: string, who: string, scopes: string[], extra: Record<string, unknown> = {}) =>
-  ev('request.submitted', at, who, { requestId: `req_${seq + 1}`, requester: who, outcome: 'stages', rule: 'r', policyHash: policy.hash, scopes, resource: 'https://deploy.internal', ...extra });
+  ev('request.created', at, who, { requestId: `req_${seq + 1}`, requester: who, outcome: 'stages', rule: 'r', policyHash: policy.hash, scopes, resource: 'https://deploy.internal', ...extra });
 const denied = (at: string, who: string) => ev('request.denied', at, who, { requestId: `req_${seq + 1}`, by: null, stage: null, reason: 'no rule' }, null);
 
 function run(e: AuditEventRecord, facts: EventFacts = {}, state: DetectorState = emptyDetectorState(), options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS) {
@@ -198,7 +198,7 @@ test('request.pending notices: on filing, on escalation and when the chain moves
   const facts = (state = opened.state): EventFacts => ({
     request: { id: 'req_p', requester: 'user:alice', scopes: ['deploy:prod'], resource: 'https://deploy.internal', durationS: 1800, reason: 'fix', ticket: 'OPS-2', state },
   });
-  const filed = ev('request.submitted', TUE_10, 'user:alice', { requestId: 'req_p', outcome: 'stages', scopes: ['deploy:prod'] });
+  const filed = ev('request.created', TUE_10, 'user:alice', { requestId: 'req_p', outcome: 'stages', scopes: ['deploy:prod'] });
   const [n] = pendingNotices(filed, facts(), 'https://jitgate.example');
   assert.equal(n!.reason, 'submitted');
   assert.equal(n!.stage, 0);
@@ -223,7 +223,7 @@ test('request.pending notices: on filing, on escalation and when the chain moves
   const done = approve(step.state, { by: 'user:dave', byGroups: ['security'], at: 1_800_000_200 });
   assert.ok(done.ok);
   assert.deepEqual(pendingNotices(ev('request.stage_approved', TUE_10, 'user:alice', { requestId: 'req_p', stage: 1 }), facts(done.state), 'https://jitgate.example'), []);
-  assert.deepEqual(pendingNotices(ev('request.submitted', TUE_10, 'user:alice', { requestId: 'req_p', outcome: 'approve' }), facts(), 'https://jitgate.example'), []);
+  assert.deepEqual(pendingNotices(ev('request.created', TUE_10, 'user:alice', { requestId: 'req_p', outcome: 'approve' }), facts(), 'https://jitgate.example'), []);
   assert.deepEqual(pendingNotices(filed, {}, 'https://jitgate.example'), [], 'without the stored request, no notice');
 });
 

@@ -78,15 +78,15 @@ describe('opening a request', () => {
         ['waiting', null, ['security'], 1, 1800, []],
       ],
     );
-    assert.deepEqual(types(effects), ['request.submitted']);
-    assert.equal((effects[0] as Extract<DomainEvent, { type: 'request.submitted' }>).policyHash, policy.hash);
+    assert.deepEqual(types(effects), ['request.created']);
+    assert.equal((effects[0] as Extract<DomainEvent, { type: 'request.created' }>).policyHash, policy.hash);
   });
 
   test('approve grants at once; deny denies with the decision\'s message; break-glass is approved and marked', () => {
     const approved = openRequest({ id: 'a', requester: 'user:alice', decision: decisionFor(policy, 'user:alice', ['read:logs']), durationS: 600, startsAt: null, at: T0 });
     assert.equal(approved.state.status, 'approved');
     assert.deepEqual(approved.state.grant, { startsAt: T0, endsAt: T0 + 600 });
-    assert.deepEqual(types(approved.effects), ['request.submitted', 'request.approved']);
+    assert.deepEqual(types(approved.effects), ['request.created', 'request.approved']);
 
     const denied = openRequest({ id: 'd', requester: 'user:alice', decision: decisionFor(policy, 'user:alice', ['read:audit']), durationS: 600, startsAt: null, at: T0 });
     assert.equal(denied.state.status, 'denied');

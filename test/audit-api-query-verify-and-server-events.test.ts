@@ -101,12 +101,12 @@ forEachDatabase('the audit API and the events the server writes', (open) => {
     assert.deepEqual(
       requests.body.items.filter((e: any) => e.data.requestId === id).map((e: any) => e.type),
       // Two stages, one approval each, then the approval itself.
-      ['request.submitted', 'request.stage_approved', 'request.stage_approved', 'request.approved'],
+      ['request.created', 'request.stage_approved', 'request.stage_approved', 'request.approved'],
     );
     assert.ok(requests.body.items.every((e: any) => e.type.startsWith('request.')));
 
-    const twoTypes = await audit('?type=request.submitted,grant.started&limit=1000');
-    assert.deepEqual([...new Set(twoTypes.body.items.map((e: any) => e.type))].sort(), ['grant.started', 'request.submitted']);
+    const twoTypes = await audit('?type=request.created,grant.started&limit=1000');
+    assert.deepEqual([...new Set(twoTypes.body.items.map((e: any) => e.type))].sort(), ['grant.started', 'request.created']);
 
     const carol = await audit('?principal=user:carol&limit=1000');
     assert.ok(carol.body.items.length > 0);
@@ -115,7 +115,7 @@ forEachDatabase('the audit API and the events the server writes', (open) => {
 
     const deploy = await audit('?scope=deploy:prod&limit=1000');
     const deployTypes = deploy.body.items.map((e: any) => e.type);
-    assert.ok(deployTypes.includes('request.submitted') && deployTypes.includes('grant.started') && deployTypes.includes('token.exchanged'), deployTypes.join());
+    assert.ok(deployTypes.includes('request.created') && deployTypes.includes('grant.started') && deployTypes.includes('token.exchanged'), deployTypes.join());
     assert.ok(!deployTypes.includes('auth.failed') && !deployTypes.includes('policy.loaded'));
     assert.ok(deploy.body.items.every((e: any) => e.data.requestId === id || e.data.scopes?.includes('deploy:prod')));
     const metrics = await audit('?scope=read:metrics&limit=1000');

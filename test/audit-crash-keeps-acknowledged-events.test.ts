@@ -159,7 +159,7 @@ forEachDatabase('the audit log across a crash', (open) => {
       assert.deepEqual(missingTokens, [], 'every token answered with 200 has its token.issued event');
       const rows = await store.db.selectFrom('tokens').select('jti').where('jti', 'in', acked.jtis).execute();
       assert.equal(rows.length, acked.jtis.length, 'and its record');
-      const submitted = new Set((await eventsOf(store, 'request.submitted')).map((e) => e.data.requestId));
+      const submitted = new Set((await eventsOf(store, 'request.created')).map((e) => e.data.requestId));
       assert.deepEqual(acked.requests.filter((id) => !submitted.has(id)), []);
       const approvals = [...(await eventsOf(store, 'request.stage_approved')), ...(await eventsOf(store, 'request.approval_recorded'))];
       const seen = new Set(approvals.map((e) => `${e.data.requestId} ${e.actor}`));

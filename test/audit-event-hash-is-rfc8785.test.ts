@@ -28,7 +28,7 @@ const base: {
 const samples: (typeof base & { data: Record<string, unknown> })[] = [
   { ...base, data: { jti: 'j1', scopes: ['read:logs'], exp: 1_900_000_000, aud: 'https://deploy.internal' } },
   { ...base, seq: 42, actor: null, subject: null, data: { z: 1, a: [3, 2, 1], m: { y: null, b: true } } },
-  { ...base, type: 'request.submitted', actor: 'user:zoë', data: { reason: 'quote " backslash \\ newline \n tab \t', e: '€', emoji: '😀' } },
+  { ...base, type: 'request.created', actor: 'user:zoë', data: { reason: 'quote " backslash \\ newline \n tab \t', e: '€', emoji: '😀' } },
   { ...base, data: { numbers: [0, -0, 1.5, 1e21, 1e-7, 123456789012345, -3.25], '\u00e9': 'key order by code unit', B: 1, a: 2 } },
   { ...base, subject: 'user:\u0000control\u001f', data: { nested: [{ b: [], a: {} }] } },
 ];

@@ -22,8 +22,8 @@ forEachDatabase('policy decisions through POST /api/v1/requests', (open) => {
     return { ...row, decision: JSON.parse(row.decision) };
   };
   const submittedEvent = async (id: string) => {
-    const found = (await h.events('request.submitted')).filter((e) => e.data.requestId === id);
-    assert.equal(found.length, 1, `one request.submitted for ${id}`);
+    const found = (await h.events('request.created')).filter((e) => e.data.requestId === id);
+    assert.equal(found.length, 1, `one request.created for ${id}`);
     return found[0]!;
   };
   // CI exchanges with its own client authentication, as a pipeline would.

@@ -146,7 +146,7 @@ forEachDatabase('request → approvals → grant → exchange → revoke', (open
 
     const audit = await srv.ctx.store.db.selectFrom('audit_events').select(['seq', 'type']).orderBy('seq').execute();
     const types = audit.map((e) => e.type);
-    for (const t of ['request.submitted', 'request.stage_approved', 'request.approved', 'grant.created', 'grant.started', 'grant.revoked']) {
+    for (const t of ['request.created', 'request.stage_approved', 'request.approved', 'grant.created', 'grant.started', 'grant.revoked']) {
       assert.ok(types.includes(t), `audit has ${t}: ${types.join(', ')}`);
     }
     assert.deepEqual(audit.map((e) => e.seq), audit.map((_, i) => i + 1));

@@ -25,7 +25,7 @@ const CHECKPOINT_EVERY = 1000;
 /** A token.issued event as the server writes it (jti, client, scopes, audience, expiry). */
 export function sampleEvent(i: number): NewAuditEvent {
   return {
-    type: i % 10 === 0 ? 'request.submitted' : 'token.issued',
+    type: i % 10 === 0 ? 'request.created' : 'token.issued',
     actor: 'client:ci-pipeline',
     subject: `user:u${i % 1000}`,
     data: { jti: `jti-${i.toString(36).padStart(8, '0')}`, client_id: 'ci-pipeline', scopes: ['read:logs', 'deploy:prod'], aud: 'https://deploy.internal', exp: 1_767_225_600 + i },

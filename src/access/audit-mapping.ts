@@ -11,7 +11,7 @@ export function auditRecordOf(e: DomainEvent, subject: string): NewAuditEvent {
   const actor =
     'by' in e && typeof e.by === 'string'
       ? e.by
-      : e.type === 'request.submitted'
+      : e.type === 'request.created'
         ? e.requester
         : null;
   return { type, actor, subject, data: rest, atMs: at * 1000 };

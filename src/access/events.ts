@@ -11,9 +11,9 @@ interface RequestEventBase {
   at: number;
 }
 
-/** A request was filed and the policy decided on it. */
-export interface RequestSubmitted extends RequestEventBase {
-  type: 'request.submitted';
+/** A request was filed; it records the policy's decision too (outcome, rule, policy hash). */
+export interface RequestCreated extends RequestEventBase {
+  type: 'request.created';
   requester: string;
   outcome: DecisionOutcome;
   rule: string | null;
@@ -112,7 +112,7 @@ export interface GrantReviewed extends GrantEventBase {
 }
 
 export type RequestEvent =
-  | RequestSubmitted
+  | RequestCreated
   | RequestApprovalRecorded
   | RequestStageApproved
   | RequestApproved

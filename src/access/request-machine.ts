@@ -17,7 +17,7 @@ import type {
   RequestEvent,
   RequestExpired,
   RequestStageApproved,
-  RequestSubmitted,
+  RequestCreated,
 } from './events.js';
 import { grantWindow } from './grant-status.js';
 
@@ -120,8 +120,8 @@ export function openRequest(input: OpenInput): { state: RequestState; effects: R
     decidedAt: null,
     grant: null,
   };
-  const submitted: RequestSubmitted = {
-    type: 'request.submitted',
+  const submitted: RequestCreated = {
+    type: 'request.created',
     requestId: id,
     at,
     requester,

@@ -23,7 +23,7 @@ const DETECTORS: readonly Detector[] = [
 
 /** Audit event types any detector looks at; everything else is skipped before any lookup. */
 export const DETECTED_EVENT_TYPES: ReadonlySet<string> = new Set([
-  'request.submitted',
+  'request.created',
   'request.approved',
   'request.denied',
   'token.revoked_use',

@@ -6,7 +6,7 @@ import type { RequestState } from '../access/request-machine.js';
  */
 export interface EventFacts {
   /**
-   * `request.submitted` of a high-risk scope: every scope the principal held
+   * `request.created` of a high-risk scope: every scope the principal held
    * through a grant before this request (its own grant left out).
    */
   heldBefore?: ReadonlySet<string>;

@@ -15,7 +15,7 @@ export async function lookupFacts(db: Kysely<Database>, event: AuditEventRecord,
   const facts: EventFacts = {};
   const requestId = stringField(event.data, 'requestId');
   switch (event.type) {
-    case 'request.submitted': {
+    case 'request.created': {
       const principal = event.subject;
       if (principal && highRiskScopes(policy, stringList(event.data.scopes)).length > 0) {
         facts.heldBefore = await scopesHeldBefore(db, principal, requestId);

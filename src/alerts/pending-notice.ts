@@ -31,7 +31,7 @@ export interface PendingNotice {
 }
 
 /** Audit event types that can start a wait for approvers. */
-export const NOTICE_EVENT_TYPES: ReadonlySet<string> = new Set(['request.submitted', 'request.escalated', 'request.stage_approved']);
+export const NOTICE_EVENT_TYPES: ReadonlySet<string> = new Set(['request.created', 'request.escalated', 'request.stage_approved']);
 
 /**
  * Notices a committed event calls for: a request filed and waiting at its
@@ -44,7 +44,7 @@ export function pendingNotices(event: AuditEventRecord, facts: EventFacts, issue
   if (!req || req.state.status !== 'pending') return [];
   let reason: PendingReason;
   let stage: number;
-  if (event.type === 'request.submitted' && event.data.outcome === 'stages') {
+  if (event.type === 'request.created' && event.data.outcome === 'stages') {
     reason = 'submitted';
     stage = 0;
   } else if (event.type === 'request.escalated' && typeof event.data.stage === 'number') {

@@ -10,7 +10,7 @@ import { boundedAdd } from './bounded.js';
  * grant exists.
  */
 export const detectFirstUse: Detector = ({ event, state, policy, facts, options }) => {
-  if (event.type !== 'request.submitted' || !facts.heldBefore) return { alerts: [], state };
+  if (event.type !== 'request.created' || !facts.heldBefore) return { alerts: [], state };
   const principal = principalOf(event);
   if (principal === null) return { alerts: [], state };
   const held = facts.heldBefore;

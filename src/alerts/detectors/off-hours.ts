@@ -7,7 +7,7 @@ import { highRiskScopes, maxRisk, principalOf, stringField, stringList } from '.
  * `business_hours`, read in its `timezone` at the moment the request was filed.
  */
 export const detectOffHours: Detector = ({ event, state, policy }) => {
-  if (event.type !== 'request.submitted') return { alerts: [], state };
+  if (event.type !== 'request.created') return { alerts: [], state };
   const scopes = stringList(event.data.scopes);
   const risky = highRiskScopes(policy, scopes);
   if (risky.length === 0) return { alerts: [], state };
