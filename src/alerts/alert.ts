@@ -1,17 +1,12 @@
-import type { AlertEvent } from '../policy/alert-events.js';
+import { ALERT_EVENTS, type AlertEvent } from '../policy/alert-events.js';
 import type { Risk } from '../policy/types.js';
 
 /** The kinds of alert detectors raise: every subscribable name except the wildcard and the approver notice. */
 export type AlertType = Exclude<AlertEvent, '*' | 'request.pending'>;
 
-export const ALERT_TYPES: readonly AlertType[] = [
-  'off_hours',
-  'first_use',
-  'break_glass',
-  'denial_burst',
-  'revoked_token_use',
-  'self_approval_attempt',
-];
+export const ALERT_TYPES: readonly AlertType[] = ALERT_EVENTS.filter(
+  (e): e is AlertType => e !== '*' && e !== 'request.pending',
+);
 
 export function isAlertType(s: string): s is AlertType {
   return (ALERT_TYPES as readonly string[]).includes(s);
