@@ -1,7 +1,7 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachDatabase } from './helpers/databases.js';
-import { startTestServer, postForm, basic, SECRETS, type TestServer } from './helpers/server.js';
+import { startTestServer, postForm, basic, SECRETS, loginWithIdToken, type TestServer } from './helpers/server.js';
 import { TestIdp } from './helpers/idp.js';
 import { FrozenClock } from '../src/util/clock.js';
 
@@ -18,14 +18,7 @@ forEachDatabase('request → approvals → grant → exchange → revoke', (open
   const login = async (who: string, mfa = true) => {
     const now = Math.floor(clock.nowMs() / 1000);
     const idToken = await idp.idToken({ sub: who, ...(mfa ? { amr: ['pwd', 'otp'], auth_time: now - 30 } : {}) }, { nowS: now });
-    const res = await postForm(`${srv.url}/token`, {
-      grant_type: EXCHANGE,
-      client_id: 'jitgate-cli',
-      subject_token: idToken,
-      subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
-    });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    return res.body.access_token as string;
+    return loginWithIdToken(srv.url, idToken, who);
   };
   const api = async (who: string, method: string, path: string, body?: unknown) => {
     const res = await fetch(`${srv.url}/api/v1${path}`, {
@@ -128,6 +121,14 @@ forEachDatabase('request → approvals → grant → exchange → revoke', (open
     const active = await postForm(`${srv.url}/introspect`, { token: elevated }, { authorization: RS });
     assert.equal(active.body.active, true);
     assert.equal(active.body.grant, grant.id);
+
+    // The holder may release but not revoke; someone who neither holds nor approved it cannot even see it.
+    const byHolder = await api('alice', 'POST', `/grants/${grant.id}/revoke`, { reason: 'closing my own access' });
+    assert.equal(byHolder.status, 403);
+    assert.equal(byHolder.body.code, 'forbidden');
+    const byOutsider = await api('bob', 'POST', `/grants/${grant.id}/revoke`, { reason: 'closing their access' });
+    assert.equal(byOutsider.status, 404);
+    assert.equal((await postForm(`${srv.url}/introspect`, { token: elevated }, { authorization: RS })).body.active, true);
 
     const revoked = await api('carol', 'POST', `/grants/${grant.id}/revoke`, { reason: 'deploy finished, closing access' });
     assert.equal(revoked.status, 200, JSON.stringify(revoked.body));

@@ -1,7 +1,7 @@
 import { formatTimestamp } from './timestamp.js';
 import { grantStatus } from './grant-status.js';
 import type { StoredRequest } from './stored-request.js';
-import type { GrantRow } from './stored-grant.js';
+import { grantRecordOf, type GrantRow } from './stored-grant.js';
 import type { RequestState } from './request-machine.js';
 
 const iso = (s: number | null) => (s === null ? null : formatTimestamp(s));
@@ -16,7 +16,7 @@ export function grantView(g: GrantRow, nowS: number): Record<string, unknown> {
     resource: g.resource,
     starts_at: iso(g.starts_at),
     ends_at: iso(g.ends_at),
-    status: grantStatus({ startsAt: g.starts_at, endsAt: g.ends_at, revokedAt: g.revoked_at, releasedAt: g.released_at }, nowS),
+    status: grantStatus(grantRecordOf(g), nowS),
     revoked_at: iso(g.revoked_at),
     revoked_by: g.revoked_by,
     revoke_reason: g.revoke_reason,
@@ -60,10 +60,7 @@ export function requestView(r: StoredRequest, state: RequestState, grant: GrantR
           id: grant.id,
           starts_at: iso(grant.starts_at),
           ends_at: iso(grant.ends_at),
-          status: grantStatus(
-            { startsAt: grant.starts_at, endsAt: grant.ends_at, revokedAt: grant.revoked_at, releasedAt: grant.released_at },
-            nowS,
-          ),
+          status: grantStatus(grantRecordOf(grant), nowS),
         }
       : null,
     created_at: iso(r.row.created_at),

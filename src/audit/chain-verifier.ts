@@ -18,7 +18,7 @@
  *   chain no longer has → `truncated`.
  */
 import type { KeyObject } from 'node:crypto';
-import { canonicalJson, eventHashOfCanonicalData, GENESIS_HASH } from './event-hash.js';
+import { canonicalJson, eventHashOfCanonicalData, GENESIS_HASH, type HashedEventFields } from './event-hash.js';
 import { verifyCheckpoint } from './checkpoint-token.js';
 
 export type VerifyProblemKind =
@@ -41,15 +41,8 @@ export interface VerifyProblem {
 }
 
 /** An event as a reader hands it over; `data` is the stored JSON text or the parsed object. */
-export interface ChainEvent {
-  seq: number;
-  id: string;
-  at: string;
-  type: string;
-  actor: string | null;
-  subject: string | null;
+export interface ChainEvent extends Omit<HashedEventFields, 'data'> {
   data: string | Record<string, unknown>;
-  prev_hash: string;
   hash: string;
 }
 

@@ -3,6 +3,7 @@ import { nowS } from '../util/clock.js';
 import { baselineScopes, principalKnown } from '../access/entitlements.js';
 import { eligibleScopes } from '../access/eligibility.js';
 import { grantCovers } from '../access/grant-status.js';
+import { grantRecordOf } from '../access/stored-grant.js';
 import { findIssuedToken, type TokenRow } from './issued-token.js';
 import { recordRevokedTokenUse, type PresentedAt } from './revoked-token-use.js';
 
@@ -42,8 +43,7 @@ async function stillEntitled(ctx: ServerContext, row: TokenRow, now: number, pre
 
   const grant = await ctx.store.db.selectFrom('grants').selectAll().where('id', '=', row.grant_id).executeTakeFirst();
   if (!grant || grant.principal !== row.sub) return false;
-  const times = { startsAt: grant.starts_at, endsAt: grant.ends_at, revokedAt: grant.revoked_at, releasedAt: grant.released_at };
-  if (!grantCovers(times, now)) {
+  if (!grantCovers(grantRecordOf(grant), now)) {
     if (presentedAt && (grant.revoked_at !== null || grant.released_at !== null)) {
       recordRevokedTokenUse(ctx, row, grant.revoked_at !== null ? 'grant_revoked' : 'grant_released', presentedAt);
     }

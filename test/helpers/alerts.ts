@@ -18,7 +18,7 @@ import type { AlertServiceOptions } from '../../src/alerts/alert-service.js';
 import type { Store } from '../../src/store/open.js';
 import { FrozenClock } from '../../src/util/clock.js';
 import { TestIdp } from './idp.js';
-import { postForm } from './server.js';
+import { postForm, loginWithIdToken } from './server.js';
 import type { OpenFn } from './databases.js';
 
 export const WEBHOOK_SECRET = 'webhook-secret-for-tests-0123456789abcdef';
@@ -174,14 +174,7 @@ export function useAlertWorld(open: OpenFn, opts: { startMs: number; alerts?: Al
     async login(who) {
       const now = nowS();
       const idToken = await idp.idToken({ sub: who, amr: ['pwd', 'otp'], auth_time: now - 30 }, { nowS: now });
-      const res = await postForm(`${running().url}/token`, {
-        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-        client_id: 'jitgate-cli',
-        subject_token: idToken,
-        subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
-      });
-      assert.equal(res.status, 200, `login of ${who}: ${JSON.stringify(res.body)}`);
-      tokens[who] = res.body.access_token as string;
+      tokens[who] = await loginWithIdToken(running().url, idToken, who);
       return tokens[who]!;
     },
     async api(who, method, path, body) {

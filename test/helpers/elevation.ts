@@ -7,7 +7,7 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startTestServer, postForm, basic, SECRETS, type TestServer } from './server.js';
+import { startTestServer, postForm, basic, SECRETS, loginWithIdToken, type TestServer } from './server.js';
 import { TestIdp } from './idp.js';
 import type { OpenFn } from './databases.js';
 import { FrozenClock } from '../../src/util/clock.js';
@@ -117,14 +117,7 @@ export function useElevationServer(open: OpenFn, opts: ElevationServerOptions = 
       const now = nowS();
       const claims = mfa ? { amr: ['pwd', 'otp'], auth_time: now - authAgeS } : { amr: ['pwd'], auth_time: now - authAgeS };
       const idToken = await h.idp.idToken({ sub: who, ...claims }, { nowS: now });
-      const res = await postForm(`${running().url}/token`, {
-        grant_type: EXCHANGE,
-        client_id: 'jitgate-cli',
-        subject_token: idToken,
-        subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
-      });
-      assert.equal(res.status, 200, `login of ${who}: ${JSON.stringify(res.body)}`);
-      tokens[who] = res.body.access_token as string;
+      tokens[who] = await loginWithIdToken(running().url, idToken, who);
       return tokens[who]!;
     },
     async clientToken(id, extra = {}) {

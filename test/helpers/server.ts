@@ -87,3 +87,18 @@ export async function postForm(
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
 }
+
+/**
+ * Signs in as a person the way `jitgate login --id-token` does: the ID token
+ * is exchanged by the public CLI client for a baseline jitgate token.
+ */
+export async function loginWithIdToken(serverUrl: string, idToken: string, who = 'the person'): Promise<string> {
+  const res = await postForm(`${serverUrl}/token`, {
+    grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+    client_id: 'jitgate-cli',
+    subject_token: idToken,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+  });
+  if (res.status !== 200) throw new Error(`login of ${who}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.access_token as string;
+}
