@@ -3,7 +3,7 @@ import { open, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { openStore } from '../store/open.js';
+import { openStoreForReading } from './open-for-reading.js';
 import { JitgateError } from '../util/errors.js';
 import { exportAudit, type ExportSummary } from '../audit/export.js';
 import type { ExportFormat } from '../audit/export-format.js';
@@ -44,7 +44,7 @@ The export is a contiguous stretch of the chain, so it verifies on its own:
       const nowMs = io.nowMs();
       const sinceMs = flags.since !== undefined ? parseInstant(flags.since, '--since', nowMs) : null;
       const untilMs = flags.until !== undefined ? parseInstant(flags.until, '--until', nowMs) : null;
-      const store = await openStore(resolveDbUrl(flags.db, io.env), { migrate: false, checkpointer: false });
+      const store = await openStoreForReading(resolveDbUrl(flags.db, io.env));
       let file: Writable | null = null;
       try {
         if (flags.out !== undefined) {

@@ -1,6 +1,6 @@
 /** `jitgate audit report`: who held a scope, when, for how long, approved by whom, and why. */
 import type { Command } from 'commander';
-import { openStore } from '../store/open.js';
+import { openStoreForReading } from './open-for-reading.js';
 import { JitgateError } from '../util/errors.js';
 import { scopeReport } from '../audit/scope-report.js';
 import { renderReport, type ReportFormat } from '../audit/report-format.js';
@@ -46,7 +46,7 @@ standing access (group baselines, policy exceptions) is in the policy file.
       const sinceMs = parseInstant(flags.since, '--since', nowMs);
       const untilMs = parseInstant(flags.until, '--until', nowMs);
       if (untilMs <= sinceMs) throw new JitgateError('usage', '--until must be after --since');
-      const store = await openStore(resolveDbUrl(flags.db, io.env), { migrate: false, checkpointer: false });
+      const store = await openStoreForReading(resolveDbUrl(flags.db, io.env));
       try {
         const holdings = await scopeReport(store, {
           scope: flags.scope,

@@ -1,7 +1,7 @@
 /** `jitgate audit verify`: recomputes the audit chain and checks its signed checkpoints. */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { openStore } from '../store/open.js';
+import { openStoreForReading } from './open-for-reading.js';
 import { JitgateError } from '../util/errors.js';
 import { publicKeysFromJwksText } from '../audit/public-keys.js';
 import { verifyStore, type VerifyProgress, type VerifyRun } from '../audit/verify-store.js';
@@ -76,7 +76,7 @@ why are printed) or when it cannot be read. Examples:
       if (flags.file !== undefined) {
         run = await verifyExportFile(flags.file, { keys, onProgress });
       } else {
-        const store = await openStore(resolveDbUrl(flags.db, io.env), { migrate: false, checkpointer: false });
+        const store = await openStoreForReading(resolveDbUrl(flags.db, io.env));
         try {
           run = await verifyStore(store, { keys, onProgress });
         } finally {

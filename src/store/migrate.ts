@@ -27,6 +27,44 @@ export async function migrateToLatest(
   store: Store,
   set: MigrationSet = shipped,
 ): Promise<{ applied: string[] }> {
+  const migrator = await migratorFor(store, set);
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName ?? null;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new MigrationError(
+      failed,
+      failed === null
+        ? `migrations could not run on ${store.display}: ${reason}`
+        : `migration ${failed} failed on ${store.display}: ${reason}`,
+      error,
+    );
+  }
+  return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/**
+ * For verbs that only read (audit verify, export, report): refuses, with
+ * `schema_outdated` and the command that fixes it, a database whose schema
+ * lacks migrations this version needs, instead of failing later on a
+ * missing table. Reads the migration list only; changes nothing.
+ */
+export async function assertSchemaCurrent(store: Store, set: MigrationSet = shipped): Promise<void> {
+  const migrator = await migratorFor(store, set);
+  const all = await migrator.getMigrations();
+  const pending = all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+  if (pending.length > 0 && pending.length === all.length) {
+    throw new JitgateError('schema_outdated', `${store.display} holds no jitgate schema: run \`jitgate migrate --db URL\` first`);
+  }
+  if (pending.length > 0) {
+    throw new JitgateError(
+      'schema_outdated',
+      `${store.display} lacks migration${pending.length === 1 ? '' : 's'} ${pending.join(', ')}: run \`jitgate migrate --db URL\` (or start the server once) first`,
+    );
+  }
+}
+
+async function migratorFor(store: Store, set: MigrationSet): Promise<Migrator> {
   const bound: Record<string, Migration> = {};
   for (const [name, m] of Object.entries(set)) bound[name] = { up: (db) => m.up(db, store.dialect) };
 
@@ -41,23 +79,9 @@ export async function migrateToLatest(
     }
     migrationTableSchema = schema;
   }
-
-  const migrator = new Migrator({
+  return new Migrator({
     db: store.db,
     provider: { getMigrations: () => Promise.resolve(bound) },
     migrationTableSchema,
   });
-  const { error, results = [] } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const failed = results.find((r) => r.status === 'Error')?.migrationName ?? null;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new MigrationError(
-      failed,
-      failed === null
-        ? `migrations could not run on ${store.display}: ${reason}`
-        : `migration ${failed} failed on ${store.display}: ${reason}`,
-      error,
-    );
-  }
-  return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }
