@@ -72,6 +72,14 @@ export function crossCheck({ sections: s, failed, now }: CrossCheckInput): Findi
       out.push(error(['identity', 'trusted_issuers', i, 'issuer'], `duplicate issuer, already at trusted_issuers[${first}]`));
     } else issuers.set(iss.issuer, i);
   });
+  const login = s.identity?.login;
+  if (login?.local_users === false && !login.upstream) {
+    out.push(warning(['identity', 'login', 'local_users'], 'with local users off and no upstream provider, nobody can sign in on the login page'));
+  }
+  const upstreamIssuer = login?.upstream?.issuer;
+  if (upstreamIssuer && upstreamIssuer.startsWith('http:') && !/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:|\/|$)/.test(upstreamIssuer)) {
+    out.push(warning(['identity', 'login', 'upstream', 'issuer'], 'the upstream provider is reached over plain http; use https outside a test setup'));
+  }
 
   // resources
   const audiences = new Map<string, number>();

@@ -22,6 +22,7 @@ import type {
   RuleDef,
   ScopeDef,
   TrustedIssuer,
+  LoginSettings,
   WebhookDef,
   Weekday,
 } from './types.js';
@@ -135,6 +136,25 @@ export function normalize({ raw, hash, conditions }: NormalizeInput): Policy {
     }),
   );
 
+  const upstream = raw.identity?.login?.upstream;
+  const login: LoginSettings = {
+    localUsers: raw.identity?.login?.local_users ?? true,
+    upstream: upstream
+      ? {
+          issuer: upstream.issuer,
+          clientId: upstream.client_id,
+          clientSecretEnv: upstream.client_secret_env ?? null,
+          authorizationEndpoint: upstream.authorization_endpoint ?? null,
+          tokenEndpoint: upstream.token_endpoint ?? null,
+          jwksUri: upstream.jwks_uri ?? null,
+          scopes: unique(upstream.scopes ?? ['openid']),
+          subject: upstream.subject ?? 'user:{sub}',
+          mfaAmr: unique(upstream.mfa_amr ?? []),
+          name: upstream.name ?? new URL(upstream.issuer).host,
+        }
+      : null,
+  };
+
   const rules = (raw.rules ?? []).map((r, index): RuleDef => toRule(r, index, conditions[index] ?? null));
 
   const exceptions = (raw.exceptions ?? []).map(
@@ -163,6 +183,7 @@ export function normalize({ raw, hash, conditions }: NormalizeInput): Policy {
     timezone,
     businessHours,
     trustedIssuers,
+    login,
     scopes,
     resources,
     bundles,

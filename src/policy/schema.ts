@@ -112,6 +112,31 @@ const trustedIssuer = z.strictObject({
   mfa_amr: z.array(nonEmpty).optional(),
 });
 
+/** `identity.login.upstream`: an OpenID Provider people may sign in with on the login page. */
+const upstreamLogin = z.strictObject({
+  issuer: httpUrl,
+  client_id: nonEmpty,
+  /** Absent: jitgate is a public client at the provider (PKCE only). */
+  client_secret_env: z.string().regex(ENV_VAR_NAME, { error: 'an environment variable name: letters, digits and _' }).optional(),
+  authorization_endpoint: httpUrl.optional(),
+  token_endpoint: httpUrl.optional(),
+  jwks_uri: httpUrl.optional(),
+  scopes: z
+    .array(scopeName)
+    .refine((s) => s.includes('openid'), { error: 'the scopes of an OpenID Connect login include openid' })
+    .optional(),
+  subject: claimTemplate.optional(),
+  mfa_amr: z.array(nonEmpty).optional(),
+  /** What the login page's button says: "Sign in with <name>". */
+  name: z.string().min(1).max(60).optional(),
+});
+
+/** `identity.login`: how people sign in on jitgate's own login page. */
+const loginSettings = z.strictObject({
+  local_users: z.boolean().optional(),
+  upstream: upstreamLogin.optional(),
+});
+
 const headerTemplate = z.string().superRefine((value, ctx) => {
   const stripped = value.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, '');
   if (stripped.includes('${')) {
@@ -218,7 +243,7 @@ export const SECTION_SCHEMAS = {
     .refine((tz) => canonicalTimeZone(tz) !== null, { error: 'not an IANA time zone name (such as Europe/Berlin or UTC)' })
     .optional(),
   business_hours: hoursWindow.optional(),
-  identity: z.strictObject({ trusted_issuers: z.array(trustedIssuer).optional() }).optional(),
+  identity: z.strictObject({ trusted_issuers: z.array(trustedIssuer).optional(), login: loginSettings.optional() }).optional(),
   scopes: z.record(scopeName, scopeDef).optional(),
   resources: z.array(resource).optional(),
   bundles: z.record(entityName('bundle'), z.array(scopeName).min(1, { error: 'a bundle names at least one scope' })).optional(),

@@ -88,6 +88,32 @@ export interface TrustedIssuer {
   mfaAmr: string[];
 }
 
+/** An OpenID Provider people sign in with on the login page (`identity.login.upstream`). */
+export interface UpstreamLogin {
+  issuer: string;
+  clientId: string;
+  /** Environment variable holding the client secret; null for a public client (PKCE only). */
+  clientSecretEnv: string | null;
+  /** Null: read from the issuer's discovery document. */
+  authorizationEndpoint: string | null;
+  tokenEndpoint: string | null;
+  jwksUri: string | null;
+  scopes: string[];
+  /** Template such as `user:{sub}` mapping the ID token's claims to a principal. */
+  subject: string;
+  /** `amr` values of the ID token that count as MFA. */
+  mfaAmr: string[];
+  /** Shown on the button, "Sign in with <name>"; defaults to the issuer's host. */
+  name: string;
+}
+
+/** `identity.login`: how people sign in on the login page. */
+export interface LoginSettings {
+  /** Username, password and TOTP of jitgate's local users. Default true. */
+  localUsers: boolean;
+  upstream: UpstreamLogin | null;
+}
+
 export interface ApprovalStageDef {
   approvers: string[];
   count: number;
@@ -145,6 +171,8 @@ export interface Policy {
   timezone: string;
   businessHours: HoursWindow;
   trustedIssuers: TrustedIssuer[];
+  /** The login page's ways in (`identity.login`). */
+  login: LoginSettings;
   scopes: Map<string, ScopeDef>;
   resources: Map<string, ResourceDef>;
   bundles: Map<string, string[]>;
