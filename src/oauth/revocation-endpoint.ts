@@ -6,13 +6,15 @@ import { authenticateFormClient } from './client-auth-deps.js';
 import { UnauthorizedClient, UnsupportedTokenType } from './errors.js';
 import { findIssuedToken, revokeToken } from './revoke-token.js';
 import { nowS } from '../util/clock.js';
+import { findRefreshToken, revokeRefreshFamily } from './refresh-tokens.js';
 
 const HINTS = new Set(['access_token', 'refresh_token']);
 
 /**
  * RFC 7009. An unknown, expired or already revoked token is answered 200 (the
  * client's goal, an unusable token, holds); a token issued to another client
- * is refused, so one client cannot cut off another's access.
+ * is refused, so one client cannot cut off another's access. A refresh
+ * token revokes its whole family and the access tokens issued from it.
  */
 export function registerRevocationEndpoint(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/revoke', async (req, reply) => {
@@ -21,7 +23,13 @@ export function registerRevocationEndpoint(app: FastifyInstance, ctx: ServerCont
     const token = required(params, 'token');
     const hint = single(params, 'token_type_hint');
     if (hint !== undefined && !HINTS.has(hint)) throw new UnsupportedTokenType(`token_type_hint ${hint} is not supported`);
-    const row = await findIssuedToken(ctx, token);
+    // Refresh tokens are opaque (no dots), access tokens are JWTs: the shape tells them apart, so the hint is not needed (RFC 7009 §2.1).
+    const refresh = token.includes('.') ? null : await findRefreshToken(ctx, token);
+    if (refresh) {
+      if (refresh.client_id !== client.id) throw new UnauthorizedClient('the token was not issued to this client');
+      await revokeRefreshFamily(ctx, refresh, `client:${client.id}`, 'revoked by its client (RFC 7009)', 'refresh_token.revoked');
+    }
+    const row = refresh ? null : await findIssuedToken(ctx, token);
     if (row) {
       if (row.client_id !== client.id) throw new UnauthorizedClient('the token was not issued to this client');
       await revokeToken(ctx, row, nowS(ctx.clock), `client:${client.id}`, 'revoked by its client (RFC 7009)');

@@ -5,8 +5,8 @@ import { CliFailure } from './failure.js';
 export interface ApiClientOptions {
   /** Normalized server URL (no trailing slash). */
   server: string;
-  /** The saved access token, sent as `Authorization: Bearer`. */
-  token: string;
+  /** The access token sent as `Authorization: Bearer`, or how to get a current one before each call. */
+  token: string | (() => Promise<string>);
   fetch: typeof fetch;
   timeoutMs?: number;
 }
@@ -37,7 +37,8 @@ export class ApiClient {
   }
 
   private async send<T>(method: string, path: string, body?: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.opts.token}`, accept: 'application/json' };
+    const token = typeof this.opts.token === 'string' ? this.opts.token : await this.opts.token();
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const answer = await exchange(
       this.opts.fetch,

@@ -23,6 +23,8 @@ export interface SavedLogin {
   scope: string;
   /** The OAuth client the token was issued to; revocation must come from it. */
   client_id: string;
+  /** Browser and device logins: gets a new access token when this one expires (rotated on every use). */
+  refresh_token?: string;
 }
 
 export interface CredentialsFile {
@@ -152,6 +154,11 @@ function syncDirectory(dir: string): void {
 /** A copy with `login` saved under its server, which becomes the current one. */
 export function withLogin(file: CredentialsFile, login: SavedLogin): CredentialsFile {
   return { version: 1, current: login.server, logins: { ...file.logins, [login.server]: login } };
+}
+
+/** A copy with `login` replacing the one saved for its server; the current server stays as it was. */
+export function withRenewedLogin(file: CredentialsFile, login: SavedLogin): CredentialsFile {
+  return { version: 1, current: file.current, logins: { ...file.logins, [login.server]: login } };
 }
 
 /** A copy without the login to `server`; it stops being the current server. */

@@ -13,7 +13,8 @@ import type { TokenResponse } from './types.js';
 export async function elevatedToken(io: CliIo, session: Session, scopes: readonly string[], resource: string | undefined): Promise<TokenResponse> {
   if (scopes.length === 0) throw usage('--scope is required: the scopes the token must carry (--scope deploy:prod)');
   try {
-    return await exchangeForScopes(io.fetch, session.server, session.login.client_id, session.login.access_token, scopes, resource);
+    const login = await session.fresh();
+    return await exchangeForScopes(io.fetch, session.server, login.client_id, login.access_token, scopes, resource);
   } catch (err) {
     if (!(err instanceof TokenEndpointFailure)) throw err;
     const { error, error_description: description } = err.error;

@@ -103,4 +103,6 @@ export interface TokenResponse {
   expires_in?: number;
   scope?: string;
   issued_token_type?: string;
+  /** Browser and device logins, and every refresh (rotated). */
+  refresh_token?: string;
 }
