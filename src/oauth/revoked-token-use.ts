@@ -5,8 +5,8 @@ import type { TokenRow } from './issued-token.js';
 /** Why a token that would otherwise still work was refused: someone ended it. */
 export type RevokedTokenCause = 'token_revoked' | 'grant_revoked' | 'grant_released';
 
-/** Where the token was presented. */
-export type PresentedAt = 'introspection' | 'api';
+/** Where the token was presented; `gateway`: refused at a gateway, which reported it (src/usage/gateway-refusals.ts). */
+export type PresentedAt = 'introspection' | 'api' | 'gateway';
 
 /** A token presented again and again is recorded once per this window. */
 const REPORT_EVERY_MS = 60_000;

@@ -15,7 +15,7 @@ export const detectRevokedTokenUse: Detector = ({ event, state }) => {
         severity: 'high',
         at: event.at,
         principal,
-        summary: `a ${cause === 'token_revoked' ? 'revoked token' : `token of a ${cause === 'grant_released' ? 'released' : 'revoked'} grant`} of ${principal ?? 'someone'} was presented${where ? ` at ${where === 'api' ? 'the REST API' : where}` : ''}`,
+        summary: `a ${cause === 'token_revoked' ? 'revoked token' : `token of a ${cause === 'grant_released' ? 'released' : 'revoked'} grant`} of ${principal ?? 'someone'} was presented${where ? ` at ${where === 'api' ? 'the REST API' : where === 'gateway' ? 'a gateway' : where}` : ''}`,
         details: {
           jti: stringField(event.data, 'jti'),
           client_id: stringField(event.data, 'client_id'),

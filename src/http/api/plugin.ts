@@ -8,6 +8,7 @@ import { registerMeRoute } from './me-route.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerAlertRoutes } from './alerts-routes.js';
 import { registerRevocationsRoute } from './revocations-route.js';
+import { registerUsageRoutes } from './usage-routes.js';
 
 /** The REST API under /api/v1: JSON in, JSON or problem+json out. */
 export async function apiPlugin(api: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -33,4 +34,5 @@ export async function apiPlugin(api: FastifyInstance, ctx: ServerContext): Promi
   registerAuditRoutes(api, ctx);
   registerAlertRoutes(api, ctx);
   registerRevocationsRoute(api, ctx);
+  registerUsageRoutes(api, ctx);
 }
