@@ -15,7 +15,7 @@ export function oauthErrorHandler(log: Logger) {
       const status = err.statusCode === 413 || err.statusCode === 415 ? err.statusCode : 400;
       oauth = new InvalidRequest(clientErrorText(err as FastifyError), status);
     } else {
-      log.error({ err, url: req.url, method: req.method }, 'unhandled error in OAuth endpoint');
+      log.error({ err, reqId: req.id, url: req.url, method: req.method }, 'unhandled error in OAuth endpoint');
       oauth = new ServerError();
     }
     reply

@@ -10,7 +10,7 @@ export function problemHandler(log: Logger) {
     else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode < 500) {
       p = new Problem(err.statusCode, fastifyCode(err as FastifyError), fastifyDetail(err as FastifyError));
     } else {
-      log.error({ err, url: req.url, method: req.method }, 'unhandled error in the REST API');
+      log.error({ err, reqId: req.id, url: req.url, method: req.method }, 'unhandled error in the REST API');
       p = new Problem(500, 'server_error', 'the server could not complete the request');
     }
     reply.code(p.status).headers(p.headers).type('application/problem+json').send(p.toJSON());
