@@ -3,6 +3,7 @@ import type { Database, GrantTable } from '../store/schema.js';
 import type { RequestState } from './request-machine.js';
 import type { GrantRow } from './stored-grant.js';
 import { newId } from './ids.js';
+import { PreparedQuery } from '../store/prepared.js';
 import type { Policy } from '../policy/types.js';
 
 /** The grant row an approval creates, with the window the state machine set. */
@@ -57,6 +58,13 @@ export function liveGrantsOf(
  * latest-ending grants first and a page at a time: a principal normally has
  * one or two live grants, but one with many must not cost a full scan per
  * token exchange.
+ *
+ * The first look takes a few rows in `ends_at` order alone, which the
+ * (principal, ends_at) index yields without sorting; only when none of them
+ * covers does the walk page on (ends_at, id). Among grants ending in the same
+ * second which one answers was never defined (ids are random), so the
+ * shortcut changes no answer; sorting every grant that ends in one second by
+ * id made each exchange cost more under a burst of approvals.
  */
 export async function findLiveGrant(
   db: Kysely<Database>,
@@ -65,15 +73,26 @@ export async function findLiveGrant(
   covers: (g: GrantRow) => boolean,
   pageSize = 20,
 ): Promise<GrantRow | undefined> {
-  let before: { endsAt: number; id: string } | null = null;
-  for (;;) {
-    let q = db
+  const live = () =>
+    db
       .selectFrom('grants')
       .selectAll()
       .where('principal', '=', principal)
       .where('ends_at', '>', nowS)
       .where('revoked_at', 'is', null)
       .where('released_at', 'is', null);
+  let firstLook = firstLooks.get(db);
+  if (firstLook === undefined) {
+    // Compiled once per database: every elevated exchange runs it.
+    firstLook = new PreparedQuery(live().orderBy('ends_at', 'desc').limit(FIRST_LOOK).compile());
+    firstLooks.set(db, firstLook);
+  }
+  const first = (await firstLook.run(db, [principal, nowS, FIRST_LOOK])).rows;
+  const quick = first.find(covers);
+  if (quick || first.length < FIRST_LOOK) return quick;
+  let before: { endsAt: number; id: string } | null = null;
+  for (;;) {
+    let q = live();
     if (before) {
       const b = before;
       q = q.where((eb) => eb.or([eb('ends_at', '<', b.endsAt), eb.and([eb('ends_at', '=', b.endsAt), eb('id', '<', b.id)])]));
@@ -85,6 +104,10 @@ export async function findLiveGrant(
     before = { endsAt: last.ends_at, id: last.id };
   }
 }
+
+/** Rows of the first, unsorted look of findLiveGrant. */
+const FIRST_LOOK = 4;
+const firstLooks = new WeakMap<object, PreparedQuery<GrantRow>>();
 
 /** Whether any rule's condition reads `history`; when none does, the history query is skipped. */
 export function policyReadsHistory(policy: Policy): boolean {

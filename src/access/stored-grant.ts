@@ -1,5 +1,6 @@
-import type { Selectable } from 'kysely';
-import type { GrantTable } from '../store/schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, GrantTable } from '../store/schema.js';
+import { PreparedQuery } from '../store/prepared.js';
 import type { ReviewableGrant, GrantReview } from './grant-commands.js';
 
 export type GrantRow = Selectable<GrantTable>;
@@ -20,4 +21,16 @@ export function grantRecordOf(row: GrantRow): ReviewableGrant & { scopes: string
     scopes: row.scopes.split(' '),
     resource: row.resource,
   };
+}
+
+const selectById = new WeakMap<object, PreparedQuery<GrantRow>>();
+
+/** The stored row of grant `id`, or undefined; the lookup is compiled once per database. */
+export async function findGrantRow(db: Kysely<Database>, id: string): Promise<GrantRow | undefined> {
+  let q = selectById.get(db);
+  if (q === undefined) {
+    q = new PreparedQuery(db.selectFrom('grants').selectAll().where('id', '=', '').compile());
+    selectById.set(db, q);
+  }
+  return (await q.run(db, [id])).rows[0];
 }

@@ -1,5 +1,6 @@
-import type { Selectable, Insertable } from 'kysely';
-import type { AccessRequestTable } from '../store/schema.js';
+import type { Selectable, Insertable, Kysely } from 'kysely';
+import type { AccessRequestTable, Database } from '../store/schema.js';
+import { PreparedQuery } from '../store/prepared.js';
 import type { RequestState } from './request-machine.js';
 import type { Decision } from '../policy/decide.js';
 import type { NormalizedRequest } from './validate-request.js';
@@ -51,4 +52,16 @@ export function newRequestRow(
     updated_at: state.createdAt,
     version: 1,
   };
+}
+
+const selectById = new WeakMap<object, PreparedQuery<RequestRow>>();
+
+/** The stored row of request `id`, or undefined; the lookup is compiled once per database (it runs several times per approval). */
+export async function findRequestRow(db: Kysely<Database>, id: string): Promise<RequestRow | undefined> {
+  let q = selectById.get(db);
+  if (q === undefined) {
+    q = new PreparedQuery(db.selectFrom('access_requests').selectAll().where('id', '=', '').compile());
+    selectById.set(db, q);
+  }
+  return (await q.run(db, [id])).rows[0];
 }

@@ -6,8 +6,9 @@ import type { RequestState } from '../access/request-machine.js';
  */
 export interface EventFacts {
   /**
-   * `request.created` of a high-risk scope: every scope the principal held
-   * through a grant before this request (its own grant left out).
+   * `request.created` of a high-risk scope: which of the high-risk scopes
+   * asked for the principal held through a grant before this request (its
+   * own grant left out). Other scopes are not looked up.
    */
   heldBefore?: ReadonlySet<string>;
   /** Request events that need more than the event carries: the request as stored now. */

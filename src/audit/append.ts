@@ -29,6 +29,22 @@ function insertOf(db: Kysely<Database>, dialect: StoreDialect, n: number): Compi
   return q;
 }
 
+/** The chain head's read (locking it on PostgreSQL) and its move, compiled once per dialect: every append runs both. */
+const heads = new Map<StoreDialect, { read: CompiledQuery<{ seq: number | string; hash: string }>; move: CompiledQuery }>();
+
+function headOf(db: Kysely<Database>, dialect: StoreDialect) {
+  let h = heads.get(dialect);
+  if (h === undefined) {
+    let read = db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
+    if (dialect === 'postgres') read = read.forUpdate();
+    // Placeholder values: the parameters are given at each run, in this order (seq, hash, id).
+    const move = db.updateTable('audit_head').set({ seq: 0, hash: '' }).where('id', '=', 1);
+    h = { read: read.compile(), move: move.compile() };
+    heads.set(dialect, h);
+  }
+  return h;
+}
+
 /** An event as its writer describes it; seq, id and the hashes are the chain's. */
 export interface NewAuditEvent {
   type: string;
@@ -63,9 +79,9 @@ export async function appendAuditEvents(
   nowMs: number,
 ): Promise<AuditEventRecord[]> {
   if (events.length === 0) return [];
-  let q = trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
-  if (dialect === 'postgres') q = q.forUpdate();
-  const head = await q.executeTakeFirstOrThrow();
+  const headQueries = headOf(trx, dialect);
+  const head = (await trx.executeQuery(headQueries.read)).rows[0];
+  if (head === undefined) throw new Error('the audit chain has no head row');
   let seq = Number(head.seq);
   let prev = head.hash;
   const records: AuditEventRecord[] = [];
@@ -92,6 +108,6 @@ export async function appendAuditEvents(
     const q = insertOf(trx, dialect, n);
     await trx.executeQuery({ ...q, parameters: params.slice(i * width, (i + n) * width) });
   }
-  await trx.updateTable('audit_head').set({ seq, hash: prev }).where('id', '=', 1).execute();
+  await trx.executeQuery({ ...headQueries.move, parameters: [seq, prev, 1] });
   return records;
 }

@@ -3,7 +3,9 @@ import { nowS } from '../util/clock.js';
 import { baselineScopes, principalKnown } from '../access/entitlements.js';
 import { eligibleScopes } from '../access/eligibility.js';
 import { grantCovers } from '../access/grant-status.js';
-import { grantRecordOf } from '../access/stored-grant.js';
+import { grantRecordOf, type GrantRow } from '../access/stored-grant.js';
+import { PreparedQuery } from '../store/prepared.js';
+import { VerifiedRows } from './verified-rows.js';
 import { findIssuedToken, type TokenRow } from './issued-token.js';
 import { recordRevokedTokenUse, type PresentedAt } from './revoked-token-use.js';
 
@@ -41,7 +43,7 @@ async function stillEntitled(ctx: ServerContext, row: TokenRow, now: number, pre
   const scopes = row.scope.split(' ');
   if (row.grant_id === null) return scopes.every((s) => baseline.has(s));
 
-  const grant = await ctx.store.db.selectFrom('grants').selectAll().where('id', '=', row.grant_id).executeTakeFirst();
+  const grant = await findGrant(ctx, row.grant_id);
   if (!grant || grant.principal !== row.sub) return false;
   if (!grantCovers(grantRecordOf(grant), now)) {
     if (presentedAt && (grant.revoked_at !== null || grant.released_at !== null)) {
@@ -52,4 +54,24 @@ async function stillEntitled(ctx: ServerContext, row: TokenRow, now: number, pre
   const granted = grant.scopes.split(' ');
   const eligible = eligibleScopes(policy, row.sub, now).scopes;
   return scopes.every((s) => baseline.has(s) || (granted.includes(s) && eligible.has(s)));
+}
+
+const selectGrant = new WeakMap<object, PreparedQuery<GrantRow>>();
+const keptGrants = new WeakMap<object, VerifiedRows<GrantRow>>();
+
+/** The grant an elevated token names: compiled once per database, and on SQLite kept like proved tokens (see findIssuedToken). */
+async function findGrant(ctx: ServerContext, id: string): Promise<GrantRow | undefined> {
+  const db = ctx.store.db;
+  const cache = VerifiedRows.of(keptGrants, db);
+  const kept = cache?.get(id);
+  if (kept !== undefined) return kept;
+  let q = selectGrant.get(db);
+  if (!q) {
+    q = new PreparedQuery(db.selectFrom('grants').selectAll().where('id', '=', '').compile());
+    selectGrant.set(db, q);
+  }
+  const version = cache ? cache.version() : null;
+  const grant = (await q.run(db, [id])).rows[0];
+  if (!grant) return undefined;
+  return cache ? cache.set(id, grant, version) : grant;
 }

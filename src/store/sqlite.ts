@@ -6,6 +6,7 @@ import { JitgateError } from '../util/errors.js';
 import type { Database } from './schema.js';
 import { JitgateSqliteDialect } from './sqlite-dialect.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js';
+import { RowVersion, registerRowVersion } from './row-version.js';
 
 /** How long a statement waits for another process's write lock before SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
@@ -62,7 +63,11 @@ export function openSqliteDb(
       cause: err,
     });
   }
-  return new Kysely<Database>({ dialect: new JitgateSqliteDialect(handle) });
+  const dataVersion = handle.prepare('pragma data_version').pluck();
+  const version = new RowVersion(() => dataVersion.get());
+  const db = new Kysely<Database>({ dialect: new JitgateSqliteDialect(handle, version) });
+  registerRowVersion(db, version);
+  return db;
 }
 
 function createPrivateFile(path: string): void {
