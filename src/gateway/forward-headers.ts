@@ -47,7 +47,11 @@ export interface ForwardFacts {
 }
 
 /** Tokens of the Connection header(s): more headers this hop alone was meant to see. */
-function connectionListed(values: readonly string[]): Set<string> {
+const NONE: ReadonlySet<string> = new Set();
+
+function connectionListed(values: readonly string[]): ReadonlySet<string> {
+  // Most requests carry no Connection header: no set to build for them.
+  if (values.length === 0) return NONE;
   const out = new Set<string>();
   for (const v of values) for (const t of v.split(',')) if (t.trim()) out.add(t.trim().toLowerCase());
   return out;

@@ -6,11 +6,11 @@
  * until their `exp`; audience, route scopes and revocations are checked per
  * request by the caller, since they depend on the request and on time.
  */
-import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify } from 'jose';
 import type { Clock } from '../util/clock.js';
 import { ACCESS_TOKEN_TYP, accessTokenClaimsSchema } from '../tokens/claims.js';
 import { SIGNING_ALG } from '../tokens/signing-key-material.js';
-import { VerifiedTokenCache, tokenCacheKey, type CachedToken } from './token-cache.js';
+import { VerifiedTokenCache, tokenCacheKey, type CacheStats, type CachedToken } from './token-cache.js';
 
 /** Longer than any jitgate token; a bound on the work an unauthenticated caller can cause. */
 const MAX_TOKEN_LENGTH = 8192;
@@ -26,6 +26,10 @@ export interface TokenVerifierOptions {
   jwksCooldownMs?: number;
   /** How long a fetched JWKS is used before it is fetched again, ms. Default 600000. */
   jwksMaxAgeMs?: number;
+  /** Counts cache hits and misses (metrics). */
+  cacheStats?: CacheStats;
+  /** Called on every JWKS fetch (metrics). */
+  onJwksFetch?: () => void;
 }
 
 export type VerifyResult =
@@ -36,14 +40,34 @@ export type VerifyResult =
 export class TokenVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
   private readonly cache: VerifiedTokenCache;
+  /**
+   * Verifications under way, by cache key: concurrent requests with a token
+   * not yet cached wait for its one signature check instead of each doing
+   * their own (under load, a fresh token otherwise was verified dozens of times).
+   */
+  private readonly pending = new Map<string, Promise<VerifyResult>>();
 
   constructor(private readonly opts: TokenVerifierOptions) {
     this.jwks = createRemoteJWKSet(new URL(opts.jwksUri), {
       cooldownDuration: opts.jwksCooldownMs ?? 30_000,
       cacheMaxAge: opts.jwksMaxAgeMs ?? 600_000,
       timeoutDuration: 5000,
+      [customFetch]: (url, init) => {
+        opts.onJwksFetch?.();
+        return fetch(url, init);
+      },
     });
-    this.cache = new VerifiedTokenCache(opts.cacheSize ?? 10_000);
+    this.cache = new VerifiedTokenCache(opts.cacheSize ?? 10_000, opts.cacheStats);
+  }
+
+  /** Whether the server's JWKS has been fetched (readiness). */
+  get jwksLoaded(): boolean {
+    return this.jwks.jwks() !== undefined;
+  }
+
+  /** Fetches the JWKS now rather than on the first token; a failure is left to the first token to report. */
+  async prefetchJwks(): Promise<void> {
+    await this.jwks.reload().catch(() => {});
   }
 
   async verify(token: string): Promise<VerifyResult> {
@@ -52,6 +76,16 @@ export class TokenVerifier {
     const key = tokenCacheKey(token);
     const hit = this.cache.get(key, Math.floor(nowMs / 1000));
     if (hit) return { ok: true, token: hit };
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = this.verifySignature(token, key, nowMs).finally(() => this.pending.delete(key));
+      this.pending.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Checks the token's signature and claims, and caches it when they hold. */
+  private async verifySignature(token: string, key: string, nowMs: number): Promise<VerifyResult> {
     let payload: unknown;
     try {
       ({ payload } = await jwtVerify(token, this.jwks, {

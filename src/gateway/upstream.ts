@@ -7,7 +7,7 @@
  * connection.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import { pipeBody } from './pipe-body.js';
 import { Pool, errors } from 'undici';
 import type { Logger } from 'pino';
 import { downstreamResponseHeaders } from './forward-headers.js';
@@ -46,9 +46,15 @@ export class Upstreams {
 
   /**
    * Sends `req` to `origin` + `path` with `headers` and streams the answer
-   * into `res`. Resolves when the exchange is over, whichever way it ended.
+   * into `res`. Resolves when the exchange is over, to how it ended:
+   * `forwarded` (the upstream answered, even if the stream broke later),
+   * `aborted` (the caller went away first), or the code of the problem sent.
    */
-  async forward(req: IncomingMessage, res: ServerResponse, target: { origin: string; path: string; headers: string[]; requestId: string }): Promise<void> {
+  async forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: { origin: string; path: string; headers: string[]; requestId: string },
+  ): Promise<'forwarded' | 'aborted' | 'upstream_timeout' | 'upstream_unreachable'> {
     const abort = new AbortController();
     const onClose = () => {
       if (!res.writableFinished) abort.abort();
@@ -66,24 +72,25 @@ export class Upstreams {
       });
     } catch (err) {
       res.off('close', onClose);
-      if (abort.signal.aborted) return;
+      if (abort.signal.aborted) return 'aborted';
       const timeout = err instanceof errors.HeadersTimeoutError || err instanceof errors.ConnectTimeoutError;
-      this.log.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, upstream: target.origin, requestId: target.requestId }, 'upstream request failed');
+      this.log.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, upstream: target.origin, reqId: target.requestId }, 'upstream request failed');
       sendProblem(res, timeout ? problems.upstreamTimeout() : problems.upstreamUnreachable(), !req.complete);
-      return;
+      return timeout ? 'upstream_timeout' : 'upstream_unreachable';
     }
     try {
       res.writeHead(answer.statusCode, { ...downstreamResponseHeaders(answer.headers), 'x-request-id': target.requestId });
-      await pipeline(answer.body, res);
+      await pipeBody(answer.body, res);
     } catch (err) {
       if (!abort.signal.aborted) {
-        this.log.warn({ err: { message: (err as Error).message }, upstream: target.origin, requestId: target.requestId }, 'streaming the upstream answer failed');
+        this.log.warn({ err: { message: (err as Error).message }, upstream: target.origin, reqId: target.requestId }, 'streaming the upstream answer failed');
       }
       answer.body.destroy();
       res.destroy();
     } finally {
       res.off('close', onClose);
     }
+    return 'forwarded';
   }
 
   async close(): Promise<void> {
