@@ -13,10 +13,11 @@ import { measureLoad } from './lib/load.js';
 import { machineFacts } from './lib/machine.js';
 import { USAGE, parseOptions, type RunOptions } from './lib/options.js';
 import { readLoadAvg1 } from './lib/proc-stats.js';
-import { renderReport, resultsTable, withNotes } from './lib/report.js';
+import { databaseTable, renderReport, resultsTable, withNotes } from './lib/report.js';
 import type {
   BenchCase,
   CaseResult,
+  CompositeCase,
   CycleSubject,
   InProcessCase,
   LoadResult,
@@ -163,8 +164,26 @@ async function runInProcess(c: InProcessCase, settings: MeasureSettings): Promis
   }
 }
 
+/** Servers the composite cases described, by label, for the report's server list. */
+const compositeServers = new Map<string, string>();
+
+/** Runs a composite case: it starts, drives and judges everything itself. */
+async function runComposite(c: CompositeCase, opts: RunOptions, env: StartEnv, settings: MeasureSettings): Promise<CaseResult> {
+  const base = { name: c.name, summary: c.summary };
+  try {
+    const o = await c.run({ env, settings, pg: opts.pg, quick: opts.quick, log: (line) => log(`[${c.name}] ${line}`) });
+    for (const s of o.servers ?? []) compositeServers.set(s.label, s.describe);
+    for (const f of o.failures) log(`[${c.name}] ${f.label}: failed: ${brief(f.error)}`);
+    return { ...base, loads: o.loads, failures: o.failures, subjectNotes: o.subjectNotes ?? [], comparisons: o.comparisons, ...(o.tables ? { tables: o.tables } : {}) };
+  } catch (err) {
+    log(`[${c.name}] failed: ${brief((err as Error).message)}`);
+    return { ...base, loads: [], failures: [{ serverId: c.name, label: c.name, role: 'jitgate', error: (err as Error).message }], subjectNotes: [], comparisons: [] };
+  }
+}
+
 async function runCase(c: BenchCase, opts: RunOptions, env: StartEnv): Promise<CaseResult> {
   const settings: MeasureSettings = { durationS: opts.durationS, warmupS: opts.warmupS, connections: opts.connections };
+  if (c.kind === 'composite') return runComposite(c, opts, env, settings);
   const outcomes: SubjectOutcome[] = [];
   let notes: SubjectBase[] = [];
   if (c.kind === 'in-process') {
@@ -191,7 +210,7 @@ async function runCase(c: BenchCase, opts: RunOptions, env: StartEnv): Promise<C
 
 /** The servers a case starts (none for an in-process case). */
 function serversOf(c: BenchCase, pg: boolean): ServerSpec[] {
-  return c.kind === 'in-process' ? [] : c.subjects({ pg }).map((s) => s.server);
+  return c.kind === 'in-process' || c.kind === 'composite' ? [] : c.subjects({ pg }).map((s) => s.server);
 }
 
 async function writeReport(outPath: string, run: RunRecord): Promise<void> {
@@ -236,12 +255,17 @@ async function main(): Promise<number> {
       only: opts.only,
       pg: opts.pg,
     },
-    servers: [...servers.values()].map((s) => ({ label: s.label, describe: s.describe })),
+    servers: [
+      ...[...servers.values()].map((s) => ({ label: s.label, describe: s.describe })),
+      ...[...compositeServers].filter(([label]) => ![...servers.values()].some((s) => s.label === label)).map(([label, describe]) => ({ label, describe })),
+    ],
     cases,
     totalS: (performance.now() - started) / 1000,
   };
 
   process.stdout.write(`\n${resultsTable(cases)}\n\n`);
+  const byDatabase = databaseTable(cases);
+  if (byDatabase) process.stdout.write(`${byDatabase}\n\n`);
   if (opts.out) await writeReport(opts.out, run);
   log(`done in ${run.totalS.toFixed(0)} s`);
 

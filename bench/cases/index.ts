@@ -11,5 +11,10 @@ import { tokenExchangeElevated } from './token-exchange-elevated.js';
 import { auditAppend } from './audit-append.js';
 import { auditVerify } from './audit-verify.js';
 import { auditExport } from './audit-export.js';
+import { gateway } from './gateway.js';
+import { revocationLatency } from './revocation-latency.js';
+import { grantsRss } from './grants-rss.js';
+import { scaling } from './scaling.js';
+import { passwordLogin } from './password-login.js';
 
-export const CASES: readonly BenchCase[] = [clientCredentials, introspection, tokenExchangeElevated, jitCycle, policyDecision, auditAppend, auditVerify, auditExport];
+export const CASES: readonly BenchCase[] = [clientCredentials, introspection, tokenExchangeElevated, jitCycle, policyDecision, auditAppend, auditVerify, auditExport, gateway, revocationLatency, grantsRss, scaling, passwordLogin];

@@ -34,6 +34,8 @@ export interface ChildServerOptions {
   port: number;
   /** Path polled with GET until it answers 200; its JSON body becomes `metadata`. */
   readyPath: string;
+  /** The status `readyPath` answers once ready. Default 200. */
+  readyStatus?: number;
   logDir: string;
   readyTimeoutMs?: number;
 }
@@ -96,7 +98,7 @@ export async function startChildServer(opts: ChildServerOptions): Promise<Runnin
     try {
       const res = await Promise.race([fetch(baseUrl + opts.readyPath, { signal: AbortSignal.timeout(2000) }), spawnError]);
       const text = await res.text();
-      if (res.status === 200) {
+      if (res.status === (opts.readyStatus ?? 200)) {
         let metadata: Record<string, unknown> = {};
         try {
           const parsed: unknown = JSON.parse(text);

@@ -15,6 +15,16 @@ export const RULES = 1000;
 export const PRINCIPALS = 10_000;
 export const GROUPS = 500;
 export const SCOPES = 200;
+/** How large a generated policy is; the `policy_decision` case uses the full size, the `scaling` case smaller ones too. */
+export interface PolicySize {
+  rules: number;
+  principals: number;
+  /** Principals are spread evenly over the groups. */
+  groups: number;
+}
+
+export const FULL_SIZE: PolicySize = { rules: RULES, principals: PRINCIPALS, groups: GROUPS };
+
 /** Distinct requests cycled through. */
 export const REQUESTS = 10_000;
 /** The target: p99 of one decision under this many microseconds. */
@@ -32,7 +42,8 @@ const group = (i: number) => `team-${i}`;
 const principal = (i: number) => (i % 10 === 0 ? `client:job-${i}` : `user:u${i}`);
 
 /** The policy text: every rule kind jitgate supports, in proportions a large organisation might write. */
-export function generatePolicy(rand: () => number): string {
+export function generatePolicy(rand: () => number, size: PolicySize = FULL_SIZE): string {
+  const { rules: RULES, principals: PRINCIPALS, groups: GROUPS } = size;
   const pick = (n: number) => Math.floor(rand() * n);
   const lines: string[] = ['version: 1', 'timezone: Europe/Berlin', 'business_hours: { days: [mon, tue, wed, thu, fri], from: "08:00", to: "19:00" }', 'scopes:'];
   for (let i = 0; i < SCOPES; i++) {
@@ -112,7 +123,7 @@ export interface DecisionInput {
 }
 
 /** `n` random requests by random principals for 1–3 random scopes, with and without context and history. */
-export function generateRequests(rand: () => number, n: number): DecisionInput[] {
+export function generateRequests(rand: () => number, n: number, principals: number = PRINCIPALS): DecisionInput[] {
   const pick = (k: number) => Math.floor(rand() * k);
   return Array.from({ length: n }, () => {
     const scopes = [...new Set(Array.from({ length: 1 + pick(3) }, () => scope(pick(SCOPES))))];
@@ -123,7 +134,7 @@ export function generateRequests(rand: () => number, n: number): DecisionInput[]
     for (const s of scopes) if (rand() < 0.4) timesHeld.set(s, pick(6));
     return {
       facts: {
-        principal: principal(pick(PRINCIPALS)),
+        principal: principal(pick(principals)),
         scopes,
         resource: 'https://svc0.internal',
         durationS: 300 * (1 + pick(24)),
@@ -141,21 +152,22 @@ export interface Workload {
   policy: Policy;
   requests: DecisionInput[];
   seed: number;
+  size: PolicySize;
   /** Time to generate and load the policy text. */
   loadMs: number;
 }
 
 /** Generates and loads the policy, then the requests, from `seed`. Throws when the policy does not load. */
-export function buildWorkload(seed: number): Workload {
+export function buildWorkload(seed: number, size: PolicySize = FULL_SIZE): Workload {
   const rand = rng(seed);
   const t0 = performance.now();
-  const loaded = loadPolicyText(generatePolicy(rand), { source: 'generated policy' });
+  const loaded = loadPolicyText(generatePolicy(rand, size), { source: 'generated policy' });
   if (!loaded.policy) {
     const first = loaded.issues.filter((i) => i.severity === 'error').slice(0, 5);
     throw new Error(`the generated policy does not load:\n${first.map((i) => `${i.path}: ${i.message}`).join('\n')}`);
   }
   const loadMs = performance.now() - t0;
-  return { policy: loaded.policy, requests: generateRequests(rand, REQUESTS), seed, loadMs };
+  return { policy: loaded.policy, requests: generateRequests(rand, REQUESTS, size.principals), seed, size, loadMs };
 }
 
 /** How long a run of decisions goes: a number of decisions, or a time. */
@@ -201,7 +213,7 @@ export function runDecisions(w: Workload, length: RunLength, offset = 0): Decisi
       const end = performance.now();
       times.push((end - start) * 1000);
       outcomes.set(d.outcome, (outcomes.get(d.outcome) ?? 0) + 1);
-      const depth = d.rule === null ? RULES : (ruleIndex.get(d.rule) ?? RULES);
+      const depth = d.rule === null ? w.size.rules : (ruleIndex.get(d.rule) ?? w.size.rules);
       depths.push(depth);
       if (d.rule === null) byDefault++;
       if (d.condition_error !== undefined) conditionErrors++;
@@ -236,6 +248,6 @@ export function describeRun(w: Workload, run: DecisionRun): string[] {
   return [
     `policy: ${p.rules.length} rules, ${p.groupsOf.size} principals in ${p.groups.size} groups, ${p.scopes.size} scopes (generated with seed ${w.seed} and loaded in ${w.loadMs.toFixed(0)} ms)`,
     `outcomes: ${[...run.outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; decided by the default in ${run.byDefault}; conditions that failed safe in ${run.conditionErrors}`,
-    `position of the deciding rule (${RULES} = none, default applied): median ${depth.p50}, p90 ${depth.p90}`,
+    `position of the deciding rule (${w.size.rules} = none, default applied): median ${depth.p50}, p90 ${depth.p90}`,
   ];
 }

@@ -21,6 +21,7 @@ const mib = (n: number) => `${n.toFixed(0)} MiB`;
 function verdictCell(c: Comparison): string {
   switch (c.verdict) {
     case 'pass':
+      if (c.why) return `**pass** (${c.why})`;
       return c.target?.kind === 'p99' && typeof c.p99Ms === 'number' ? `**pass** (p99 ${Number(c.p99Ms.toFixed(3))} ms)` : '**pass**';
     case 'fail':
       return `**FAIL** (${c.why})`;
@@ -55,11 +56,37 @@ export function resultsTable(cases: CaseResult[]): string {
       const peerCells = cmp.peer === null ? '— | —' : `${cmp.peer} | ${flagged(pl, cmp.peerRps, cmp.unit)}`;
       rows.push(
         `| ${c.name} | ${cmp.jitgate} | ${flagged(jl, cmp.jitgateRps, cmp.unit)} | ${peerCells} | ` +
-          `${cmp.ratio === null ? '—' : `${cmp.ratio.toFixed(2)}×`} | ${describeTarget(cmp.target, cmp.unit)} | ${verdictCell(cmp)} |`,
+          `${cmp.ratio === null ? '—' : `${cmp.ratio.toFixed(2)}×`} | ${cmp.targetText ?? describeTarget(cmp.target, cmp.unit)} | ${verdictCell(cmp)} |`,
       );
     }
   }
   return rows.join('\n');
+}
+
+/**
+ * jitgate on SQLite and on PostgreSQL side by side: one row per load measured
+ * on both (a label naming SQLite with a twin naming PostgreSQL); null when
+ * the run has no such pair (no `--pg`).
+ */
+export function databaseTable(cases: CaseResult[]): string | null {
+  const rows = [
+    '| case | measured | SQLite | PostgreSQL | PostgreSQL ÷ SQLite | p99 ms SQLite | p99 ms PostgreSQL | CPU µs/unit SQLite | CPU µs/unit PostgreSQL |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const c of cases) {
+    for (const lite of c.loads) {
+      if (!lite.label.includes('SQLite')) continue;
+      const pg = c.loads.find((l) => l.label === lite.label.replace('SQLite', 'PostgreSQL'));
+      if (!pg) continue;
+      const cell = (l: LoadResult) => `${rateCell(l.rps, l.unit ?? 'request')}${l.unit === undefined || l.unit === 'request' ? ' req/s' : ''}${l.problems.length ? ' ⚠' : ''}`;
+      const cpu = (l: LoadResult) => orDash(l.serverCpuUsPerReq, (n) => n.toFixed(0));
+      rows.push(
+        `| ${c.name} | ${lite.label.replace(/ ?\(SQLite\)/, '').replace(/,? ?SQLite/, '') || 'jitgate'} | ${cell(lite)} | ${cell(pg)} | ` +
+          `${lite.rps > 0 ? `${(pg.rps / lite.rps).toFixed(2)}×` : '—'} | ${ms(lite.p99Ms)} | ${ms(pg.p99Ms)} | ${cpu(lite)} | ${cpu(pg)} |`,
+      );
+    }
+  }
+  return rows.length > 2 ? rows.join('\n') : null;
 }
 
 /** Column words and latency scale of each unit. */
@@ -115,6 +142,7 @@ function caseDetails(c: CaseResult): string {
   const unit = c.loads[0]?.unit ?? 'request';
   if (requests.length) parts.push(unit === 'cycle' ? 'Cycles:' : unit === 'decision' ? 'Calls:' : 'Requests:', '', ...requests, '');
   if (c.loads.length) parts.push(detailTable(c), '');
+  for (const t of c.tables ?? []) parts.push(t, '');
   const steps = stepTable(c);
   if (steps) parts.push('Steps of the measured cycles:', '', steps, '');
   const withFacts = c.loads.filter((l) => l.facts?.length);
@@ -152,6 +180,14 @@ function methodExtras(run: RunRecord): string {
     );
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+function sideBySide(cases: CaseResult[]): string {
+  const t = databaseTable(cases);
+  return t
+    ? `\nThe same loads on SQLite and on PostgreSQL (\`--pg\`), each on a fresh server of its own. CPU is the jitgate ` +
+        `process's alone: PostgreSQL's own server processes are not counted.\n\n${t}\n`
+    : '';
 }
 
 /** The generated part of docs/benchmarks.md (everything above the notes marker). */
@@ -204,7 +240,7 @@ ${
 ## Results
 
 ${resultsTable(run.cases)}
-
+${sideBySide(run.cases)}
 ratio = jitgate req/s ÷ peer req/s; where a cell names another unit (cycles/s, decisions/s), the rates are of
 that unit. ⚠ marks a figure from a load with errors, timeouts, non-2xx (or unexpected) responses or unexpected
 bodies: it never counts as a pass.

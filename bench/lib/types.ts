@@ -217,7 +217,40 @@ export interface InProcessCase extends CaseBase {
   measure(settings: MeasureSettings, log: (line: string) => void): Promise<InProcessFigures>;
 }
 
-export type BenchCase = LoadCase | CycleCase | InProcessCase;
+/** What a composite case is given: the run's environment, settings and mode. */
+export interface CompositeContext {
+  env: StartEnv;
+  settings: MeasureSettings;
+  /** Also measure on PostgreSQL (`--pg`). */
+  pg: boolean;
+  /** A `--quick` run: the case shrinks its work to stay within the quick run's two minutes. */
+  quick: boolean;
+  log(line: string): void;
+}
+
+/** What a composite case measured and judged. */
+export interface CompositeOutcome {
+  loads: LoadResult[];
+  failures: LoadFailure[];
+  comparisons: Comparison[];
+  subjectNotes?: { label: string; note: string }[];
+  /** Servers it started, for the report's server list. */
+  servers?: { label: string; describe: string }[];
+  /** Further markdown tables (with a lead-in line each) for the case's details. */
+  tables?: string[];
+}
+
+/**
+ * A case that starts its own processes and drives its own loads (several
+ * processes per subject, loads that depend on earlier figures, rounds of
+ * timed events), judging its figures itself.
+ */
+export interface CompositeCase extends CaseBase {
+  kind: 'composite';
+  run(ctx: CompositeContext): Promise<CompositeOutcome>;
+}
+
+export type BenchCase = LoadCase | CycleCase | InProcessCase | CompositeCase;
 
 /** Figures of one step of a cycle load: every response to it in the measured time. */
 export interface StepFigures {
@@ -300,6 +333,8 @@ export interface Comparison {
   p99Ms?: number | null;
   ratio: number | null;
   target: Target | null;
+  /** How the target reads when `target` alone would say it wrong (e.g. `added p99 ≤ 1 ms`). */
+  targetText?: string;
   /** `reference` when there is no target; `invalid` when a figure is missing or not clean. */
   verdict: 'pass' | 'fail' | 'reference' | 'invalid';
   why: string | null;
@@ -312,6 +347,8 @@ export interface CaseResult {
   failures: LoadFailure[];
   subjectNotes: { label: string; note: string }[];
   comparisons: Comparison[];
+  /** Extra markdown tables of a composite case. */
+  tables?: string[];
 }
 
 export interface MachineFacts {

@@ -16,6 +16,8 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     pipelining?: number;
+    /** Requests per second across all connections; unlimited when left out. */
+    overallRate?: number;
     timeout?: number;
     verifyBody?: (body: string) => boolean;
   }

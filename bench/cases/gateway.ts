@@ -1,0 +1,155 @@
+/**
+ * gateway: what the enforcement gateway costs over a plain pass-through
+ * proxy on the same stack (node:http + a pooled undici client, streaming),
+ * both in front of the same upstream, in the same run:
+ *
+ * - the most each answers (autocannon, N connections): the gateway must
+ *   reach 80 % of the plain proxy;
+ * - p99 of both at half of the gateway's maximum, requests started at a
+ *   fixed rate: the gateway may add at most 1 ms.
+ *
+ * The gateway runs as `jitgate gateway` (its own process, fed by a
+ * `jitgate serve` node on SQLite); every request carries one of 64 bearer
+ * tokens, so the gateway checks a token, its audience, expiry, revocations
+ * and the route's scopes each time (verified signatures are cached, as in
+ * production).
+ */
+import { BENCH_RESOURCE, clientCredentialsBody } from '../lib/fixture.js';
+import { endpoint, requestAccessTokens } from '../lib/oauth-client.js';
+import { asFailure, asLoad, compositeSettings } from '../lib/composite.js';
+import { closedLoad, openLoad, type HttpLoad } from '../lib/http-loads.js';
+import { ITEMS_PATH, sqliteUrl, startGatewayProcess, startNode, startPlainProxy, startUpstream, stopAll, writeGatewayPolicy } from '../lib/gateway-stack.js';
+import { compare, type SubjectOutcome } from '../lib/verdict.js';
+import type { Comparison, CompositeCase, CompositeContext, CompositeOutcome, LoadResult, RunningServer } from '../lib/types.js';
+
+/** Distinct tokens cycled through, as many callers would send. */
+const TOKEN_POOL = 64;
+export const MIN_RATIO = 0.8;
+export const MAX_ADDED_P99_MS = 1;
+const EXPECT = '"ok":true';
+
+type Who = { serverId: string; label: string; role: 'jitgate' | 'peer' };
+const GW: Who = { serverId: 'jitgate-gateway', label: 'jitgate gateway', role: 'jitgate' };
+const PROXY: Who = { serverId: 'plain-proxy', label: 'plain proxy', role: 'peer' };
+const GW_HALF: Who = { serverId: 'jitgate-gateway-half', label: 'jitgate gateway at half load', role: 'jitgate' };
+const PROXY_HALF: Who = { serverId: 'plain-proxy-half', label: 'plain proxy at half load', role: 'peer' };
+
+/** Sends every request of `load` once through `proxy` and checks the upstream's answer came back. */
+async function checkPasses(proxy: RunningServer, load: HttpLoad): Promise<void> {
+  for (const r of load.requests) {
+    const res = await fetch(proxy.baseUrl + r.path, { headers: r.headers });
+    const text = await res.text();
+    if (res.status !== 200 || !text.includes(EXPECT)) throw new Error(`${proxy.id} answered ${res.status} instead of the upstream's 200 before the load`);
+  }
+}
+
+/** The added-p99 verdict: gateway p99 minus plain-proxy p99, both at the same fixed rate. */
+function addedP99(gw: LoadResult | undefined, px: LoadResult | undefined): Comparison {
+  const base = {
+    caseName: 'gateway',
+    jitgate: 'jitgate gateway, added p99 at half load',
+    jitgateRps: gw?.rps ?? null,
+    peer: PROXY_HALF.label,
+    peerRps: px?.rps ?? null,
+    unit: 'request' as const,
+    ratio: null,
+    target: { kind: 'p99' as const, maxMs: MAX_ADDED_P99_MS },
+    targetText: `added p99 ≤ ${MAX_ADDED_P99_MS} ms`,
+  };
+  if (!gw || !px) return { ...base, p99Ms: null, verdict: 'invalid', why: 'a half-load figure is missing (see details)' };
+  const dirty = [gw, px].find((l) => l.problems.length > 0);
+  if (dirty) return { ...base, p99Ms: null, verdict: 'invalid', why: `${dirty.label}: ${dirty.problems.join('; ')}` };
+  const added = gw.p99Ms - px.p99Ms;
+  return added <= MAX_ADDED_P99_MS
+    ? { ...base, p99Ms: added, verdict: 'pass', why: `added p99 ${added.toFixed(3)} ms` }
+    : { ...base, p99Ms: added, verdict: 'fail', why: `added p99 ${added.toFixed(3)} ms > ${MAX_ADDED_P99_MS} ms` };
+}
+
+async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
+  const { env, log } = ctx;
+  const settings = compositeSettings(ctx.settings, ctx.quick);
+  const loads: LoadResult[] = [];
+  const out: CompositeOutcome = { loads, failures: [], comparisons: [] };
+  let upstream: RunningServer | null = null;
+  let node: RunningServer | null = null;
+  let gw: RunningServer | null = null;
+  let proxy: RunningServer | null = null;
+  let step: Who = GW;
+  try {
+    log('starting the upstream, a jitgate node (SQLite) and the gateway');
+    upstream = await startUpstream(env);
+    const policyPath = await writeGatewayPolicy(env, upstream.baseUrl);
+    node = await startNode(env, { id: 'jitgate-sqlite', policyPath, dbUrl: sqliteUrl(env, 'gateway') });
+    gw = await startGatewayProcess(env, policyPath, node.baseUrl);
+    const tokens = await requestAccessTokens(endpoint(node, 'token_endpoint'), clientCredentialsBody(BENCH_RESOURCE), TOKEN_POOL);
+    const requests = tokens.map((t) => ({ method: 'GET' as const, path: ITEMS_PATH, headers: { authorization: `Bearer ${t}` } }));
+    const gwLoad: HttpLoad = { origin: gw.baseUrl, requests, expectBody: EXPECT };
+    await checkPasses(gw, gwLoad);
+    const describe = `GET ${ITEMS_PATH} with Authorization: Bearer <one of ${TOKEN_POOL} jitgate access tokens for ${BENCH_RESOURCE}>; the upstream answers a ${'~90'} byte JSON body`;
+
+    log(`most the gateway answers: warm-up ${settings.warmupS} s, then ${settings.durationS} s with ${settings.connections} connections`);
+    const gwMax = asLoad(await closedLoad(gw.pid, gwLoad, settings), GW, describe);
+    loads.push(gwMax);
+    log(`gateway: ${Math.round(gwMax.rps)} req/s, p99 ${gwMax.p99Ms} ms, CPU ${gwMax.serverCpuPct?.toFixed(0)}%`);
+
+    step = PROXY;
+    proxy = await startPlainProxy(env, upstream.baseUrl);
+    const pxLoad: HttpLoad = { ...gwLoad, origin: proxy.baseUrl };
+    await checkPasses(proxy, pxLoad);
+    const pxMax = asLoad(await closedLoad(proxy.pid, pxLoad, settings), PROXY, describe);
+    loads.push(pxMax);
+    log(`plain proxy: ${Math.round(pxMax.rps)} req/s, p99 ${pxMax.p99Ms} ms, CPU ${pxMax.serverCpuPct?.toFixed(0)}%`);
+
+    const rate = Math.max(1, Math.round(gwMax.rps / 2));
+    const halfDescribe = `${describe}; started at a fixed ${rate.toLocaleString('en-US')} req/s (half of the gateway's most), timed from start to the end of the body`;
+    step = GW_HALF;
+    log(`both at ${rate} req/s`);
+    const gwHalf = asLoad(await openLoad(gw.pid, gwLoad, rate, settings), GW_HALF, halfDescribe);
+    loads.push(gwHalf);
+    step = PROXY_HALF;
+    const pxHalf = asLoad(await openLoad(proxy.pid, pxLoad, rate, settings), PROXY_HALF, halfDescribe);
+    loads.push(pxHalf);
+    log(`half load p99: gateway ${gwHalf.p99Ms} ms, plain proxy ${pxHalf.p99Ms} ms`);
+    gwHalf.facts = [
+      `at ${rate.toLocaleString('en-US')} req/s: p50 ${gwHalf.p50Ms} ms through the gateway against ${pxHalf.p50Ms} ms through the plain proxy; ` +
+        `p99 ${gwHalf.p99Ms} ms against ${pxHalf.p99Ms} ms (added p99 ${(gwHalf.p99Ms - pxHalf.p99Ms).toFixed(3)} ms)`,
+      `CPU per request at the same rate: gateway ${gwHalf.serverCpuUsPerReq?.toFixed(0)} µs, plain proxy ${pxHalf.serverCpuUsPerReq?.toFixed(0)} µs`,
+    ];
+  } catch (err) {
+    out.failures.push(await asFailure(step, err, [gw, proxy, node, upstream].filter((s): s is RunningServer => s !== null)));
+  } finally {
+    await stopAll([upstream, node, gw, proxy]);
+  }
+  const outcome = (who: Who, target: SubjectOutcome['target'] = null): SubjectOutcome => {
+    const load = loads.find((l) => l.serverId === who.serverId);
+    const failure = out.failures.find((f) => f.serverId === who.serverId);
+    return { ...who, target, ...(load ? { load } : {}), ...(failure ? { failure } : {}), ...(who.role === 'peer' ? { against: [GW.serverId] } : {}) };
+  };
+  out.comparisons = [
+    ...compare('gateway', [outcome(GW), outcome(PROXY, { kind: 'ratio', min: MIN_RATIO })]),
+    addedP99(
+      loads.find((l) => l.serverId === GW_HALF.serverId),
+      loads.find((l) => l.serverId === PROXY_HALF.serverId),
+    ),
+  ];
+  out.servers = [
+    { label: 'jitgate gateway', describe: '`jitgate gateway --policy <bench policy with an upstream> --server <jitgate serve, SQLite>`, its own process' },
+    { label: 'plain proxy', describe: 'node:http server + one undici Pool (64 connections, keep-alive) streaming to the upstream, no auth: the ceiling for the gateway (bench/peers/plain-proxy.ts)' },
+    { label: 'upstream', describe: 'node:http server answering every path with a small fixed JSON body (bench/peers/upstream.ts)' },
+  ];
+  return out;
+}
+
+export const gateway: CompositeCase = {
+  kind: 'composite',
+  name: 'gateway',
+  summary:
+    'The enforcement gateway (`jitgate gateway`, its own process) against a plain pass-through proxy on the same stack ' +
+    '(node:http server, one pooled undici client with keep-alive, bodies streamed) with no auth, both in front of the same ' +
+    'upstream. Each request carries one of 64 bearer tokens; the gateway checks the token (signature cached after the first ' +
+    'time), audience, expiry, the revocations fed by the server and the route\'s scopes, swaps the credentials and forwards. ' +
+    `First the most each answers (autocannon): the gateway must reach ${MIN_RATIO * 100} % of the plain proxy. Then both at ` +
+    'half of the gateway\'s most, requests started at a fixed rate and timed to the microsecond: the gateway may add at most ' +
+    `${MAX_ADDED_P99_MS} ms to the p99.`,
+  run,
+};
