@@ -5,9 +5,9 @@ import { validateAccessRequest } from './validate-request.js';
 import { decide, NO_HISTORY } from '../policy/decide.js';
 import { openRequest, approve, deny, cancel, tick, type RequestState, type Transition } from './request-machine.js';
 import { grantEventsBetween } from './grant-status.js';
-import { grantRecordOf, type GrantRow } from './stored-grant.js';
+import { findGrantRow, grantRecordOf, type GrantRow } from './stored-grant.js';
 import { newGrantRow, timesHeld, policyReadsHistory } from './grant-rows.js';
-import { newRequestRow, parseRequestRow, type StoredRequest } from './stored-request.js';
+import { findRequestRow, newRequestRow, parseRequestRow, type StoredRequest } from './stored-request.js';
 import { requestView } from './views.js';
 import { auditRecordOf } from './audit-mapping.js';
 import type { NewAuditEvent } from '../audit/append.js';
@@ -47,6 +47,7 @@ export async function submitRequest(ctx: ServerContext, actor: Actor, body: unkn
   }
   const history = policyReadsHistory(policy) ? { timesHeld: await timesHeld(ctx.store.db, actor.principal) } : NO_HISTORY;
   const decision = decide(policy, req, { epochMs: ctx.clock.nowMs() }, history);
+  ctx.metrics.decision(decision.outcome);
   const stored = {
     rule: decision.rule,
     outcome: decision.outcome,
@@ -192,7 +193,7 @@ function grantEvents(grant: GrantRow, now: number): NewAuditEvent[] {
 }
 
 export async function loadRequest(ctx: ServerContext, id: string): Promise<StoredRequest | null> {
-  const row = await ctx.store.db.selectFrom('access_requests').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await findRequestRow(ctx.store.db, id);
   return row ? parseRequestRow(row) : null;
 }
 
@@ -200,7 +201,7 @@ export async function viewOf(ctx: ServerContext, stored: StoredRequest): Promise
   const now = nowS(ctx.clock);
   const state = tick(stored.state, now).state;
   const grant = stored.row.grant_id
-    ? ((await ctx.store.db.selectFrom('grants').selectAll().where('id', '=', stored.row.grant_id).executeTakeFirst()) ?? null)
+    ? ((await findGrantRow(ctx.store.db, stored.row.grant_id)) ?? null)
     : null;
   return requestView(stored, state, grant, now);
 }

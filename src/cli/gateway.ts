@@ -1,7 +1,7 @@
 /** `jitgate gateway`: the enforcement gateway in front of the policy's resources (docs/gateway.md). */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { pino } from 'pino';
+import { createLogger, resolveLogLevel } from '../metrics/logging.js';
 import { loadPolicyForServer } from './load-policy.js';
 import { startGateway } from '../gateway/gateway.js';
 import { collect } from './client/options.js';
@@ -19,7 +19,8 @@ interface GatewayFlags {
   resource?: string[];
   feedMaxAge?: string;
   watch?: boolean;
-  logLevel: string;
+  logLevel?: string;
+  accessLog?: boolean;
 }
 
 export function register(program: Command): void {
@@ -34,7 +35,8 @@ export function register(program: Command): void {
     .option('--resource <audience>', 'serve only this resource (repeatable; default every resource with an upstream)', collect)
     .option('--feed-max-age <ms>', 'refuse requests (503) once the revocation feed has been silent this long', '5000')
     .option('--watch', 'reload the policy when the file changes (SIGHUP always reloads)')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env JITGATE_LOG_LEVEL; default info)')
+    .option('--access-log', 'log one JSON line per forwarded request (refusals are always logged)')
     .addHelpText(
       'after',
       `
@@ -45,7 +47,9 @@ Examples:
 Requests are routed to a resource by their Host header (the host name of the
 resource's audience); a gateway serving one resource takes every request.
 \${NAME} in inject_headers must be set in the environment or the gateway does
-not start. The client needs the jitgate:gateway scope in its baseline.`,
+not start. The client needs the jitgate:gateway scope in its baseline.
+GET /healthz, /readyz and /metrics are the gateway's own (docs/operations.md);
+/metrics answers loopback callers, or JITGATE_METRICS_TOKEN as a Bearer token.`,
     )
     .action(async (flags: GatewayFlags) => {
       const env = process.env;
@@ -70,7 +74,7 @@ not start. The client needs the jitgate:gateway scope in its baseline.`,
         process.exitCode = 1;
         return;
       }
-      const log = pino({ level: flags.logLevel, redact: ['req.headers.authorization'] });
+      const log = createLogger(resolveLogLevel(flags.logLevel, env));
       const gateway = await startGateway({
         policy,
         policyPath: resolve(policyPath!),
@@ -81,6 +85,8 @@ not start. The client needs the jitgate:gateway scope in its baseline.`,
         host: flags.host,
         resources: flags.resource,
         feedMaxAgeMs: maxAge,
+        metricsToken: env.JITGATE_METRICS_TOKEN || null,
+        accessLog: flags.accessLog ?? false,
         watch: flags.watch ?? false,
         reloadOnSighup: true,
         log,

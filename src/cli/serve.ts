@@ -12,11 +12,14 @@ interface ServeFlags {
   host: string;
   issuer?: string;
   watch?: boolean;
-  logLevel: string;
+  logLevel?: string;
+  accessLog?: boolean;
   tokenTtl?: string;
   requestTtl?: string;
   maxGrant?: string;
   mfaMaxAge?: string;
+  refreshTtl?: string;
+  refreshIdle?: string;
   trustProxy?: boolean;
 }
 
@@ -34,8 +37,11 @@ export function register(program: Command): void {
     .option('--request-ttl <duration>', 'how long an access request may wait for approvers (default 1h)')
     .option('--max-grant <duration>', 'longest grant for a scope without max_ttl (default 8h)')
     .option('--mfa-max-age <duration>', 'how recent MFA must be for mfa scopes (default 15m)')
+    .option('--refresh-ttl <duration>', 'absolute lifetime of a refresh token family from the login (default 12h)')
+    .option('--refresh-idle <duration>', 'a refresh token unused this long expires (default 4h)')
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a reverse proxy)')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env JITGATE_LOG_LEVEL; default info)')
+    .option('--access-log', 'log one JSON line per answered request (off by default: it costs throughput)')
     .addHelpText(
       'after',
       `
@@ -43,6 +49,10 @@ Examples:
   jitgate serve --policy policy.yaml
   jitgate serve --policy policy.yaml --db postgres://jitgate@db/jitgate --issuer https://jit.example.com
   JITGATE_KEK=$(openssl rand -base64 32) jitgate serve --policy policy.yaml --db postgres://…
+
+Logs are JSON lines on standard output. GET /metrics (Prometheus) answers
+loopback callers, or any caller sending JITGATE_METRICS_TOKEN as a Bearer
+token; /healthz and /readyz are open (docs/operations.md).
 
 Migrations run at start. A policy with errors is refused at start; on reload
 (SIGHUP or --watch) a broken file is logged and the previous policy stays.`,
@@ -57,17 +67,17 @@ Migrations run at start. A policy with errors is refused at start; on reload
       }
       const port = parsePort(flags.port ?? env.JITGATE_PORT ?? String(DEFAULT_PORT));
       // The server's modules load only when serving, so other verbs start fast.
-      const [{ loadPolicyForServer }, { startServer }, { pino }] = await Promise.all([
+      const [{ loadPolicyForServer }, { startServer }, { createLogger, resolveLogLevel }] = await Promise.all([
         import('./load-policy.js'),
         import('../http/server.js'),
-        import('pino'),
+        import('../metrics/logging.js'),
       ]);
+      const log = createLogger(resolveLogLevel(flags.logLevel, env));
       const policy = await loadPolicyForServer(resolve(policyPath));
       if (!policy) {
         process.exitCode = 1;
         return;
       }
-      const log = pino({ level: flags.logLevel, redact: ['req.headers.authorization'] });
       const server = await startServer({
         policy,
         policyPath: resolve(policyPath),
@@ -78,11 +88,15 @@ Migrations run at start. A policy with errors is refused at start; on reload
         watch: flags.watch ?? false,
         reloadOnSighup: true,
         trustProxy: flags.trustProxy ?? false,
+        metricsToken: env.JITGATE_METRICS_TOKEN || null,
+        accessLog: flags.accessLog ?? false,
         config: {
           ...(flags.tokenTtl ? { tokenLifetimeS: seconds(flags.tokenTtl, '--token-ttl') } : {}),
           ...(flags.requestTtl ? { requestTtlS: seconds(flags.requestTtl, '--request-ttl') } : {}),
           ...(flags.maxGrant ? { maxGrantS: seconds(flags.maxGrant, '--max-grant') } : {}),
           ...(flags.mfaMaxAge ? { mfaMaxAgeS: seconds(flags.mfaMaxAge, '--mfa-max-age') } : {}),
+          ...(flags.refreshTtl ? { refreshTokenLifetimeS: seconds(flags.refreshTtl, '--refresh-ttl') } : {}),
+          ...(flags.refreshIdle ? { refreshTokenIdleS: seconds(flags.refreshIdle, '--refresh-idle') } : {}),
         },
         log,
       });

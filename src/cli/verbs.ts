@@ -17,6 +17,8 @@ import { register as release } from './release.js';
 import { register as token } from './token.js';
 import { register as exec } from './exec.js';
 import { register as audit } from './audit.js';
+import { register as usage } from './usage.js';
+import { register as users } from './users.js';
 
 /** Every verb lives in its own file and registers itself here, in help order. */
 export function registerVerbs(program: Command): void {
@@ -26,6 +28,7 @@ export function registerVerbs(program: Command): void {
   policy(program);
   migrate(program);
   keys(program);
+  users(program);
   login(program);
   logout(program);
   me(program);
@@ -38,4 +41,5 @@ export function registerVerbs(program: Command): void {
   token(program);
   exec(program);
   audit(program);
+  usage(program);
 }

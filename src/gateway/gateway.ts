@@ -28,6 +28,12 @@ import { FeedClient } from './feed-client.js';
 import { fetchServerMetadata, type ServerMetadata } from './server-metadata.js';
 import { Upstreams, type UpstreamOptions } from './upstream.js';
 import { insufficientScope, invalidToken, missingToken, problems, sendProblem } from './answers.js';
+import { GatewayMetrics, NO_RESOURCE } from '../metrics/gateway-metrics.js';
+import { GatewayRequestTrace } from '../metrics/gateway-trace.js';
+import { MetricsAccess } from '../metrics/metrics-access.js';
+import { serveOperations } from '../metrics/gateway-routes.js';
+import { gatewayReadiness } from '../metrics/gateway-readiness.js';
+import { UsageRecorder, type FlushResult } from './usage-recorder.js';
 
 export interface GatewayOptions {
   /** The policy: its resources with an `upstream` are served. */
@@ -64,6 +70,14 @@ export interface GatewayOptions {
   watch?: boolean;
   /** Reload the policy file on SIGHUP. */
   reloadOnSighup?: boolean;
+  /** Bearer token that opens `/metrics` to any address; without it only loopback callers read metrics (docs/operations.md). */
+  metricsToken?: string | null;
+  /** Log one line per forwarded request (refusals are always logged). Default false. */
+  accessLog?: boolean;
+  /** Milliseconds between usage reports to the server. Default 10000. */
+  usageFlushMs?: number;
+  /** Distinct (principal, scope, resource) usage keys kept between reports. Default 50000. */
+  usageMaxKeys?: number;
 }
 
 export interface RunningGateway {
@@ -75,6 +89,8 @@ export interface RunningGateway {
   revocations: RevocationSet;
   /** Milliseconds since the feed was last heard from while caught up; null before. */
   feedAgeMs(): number | null;
+  /** Sends the usage counted so far to the server now, instead of at the next interval. */
+  flushUsage(): Promise<FlushResult>;
   close(): Promise<void>;
 }
 
@@ -111,8 +127,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   });
   holder.on('refused', () => log.error('policy reload refused; the previous policy stays in force'));
 
+  const metrics = new GatewayMetrics();
+  const metricsAccess = new MetricsAccess(opts.metricsToken);
   const revocations = new RevocationSet();
   const upstreams = new Upstreams(opts.upstream ?? {}, log);
+  const usage = new UsageRecorder({ server: opts.server, flushMs: opts.usageFlushMs, maxKeys: opts.usageMaxKeys, log });
   let meta: ServerMetadata | null = null;
   let verifier: TokenVerifier | null = null;
   let feed: FeedClient | null = null;
@@ -121,8 +140,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const ready = new Promise<void>((r) => (markReady = r));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // An edge does not take the caller's X-Request-Id (forward-headers.ts): the id is the gateway's own.
     const requestId = randomUUID();
     res.setHeader('x-request-id', requestId);
+    const trace = new GatewayRequestTrace(requestId, req.method, req.url, metrics, log, monotonicMs, opts.accessLog ?? false);
+    // Every refusal below goes through the trace, which counts and logs it.
+    const sendProblem = trace.refuse;
     const unread = () => !req.complete;
     const age = feed?.ageMs() ?? null;
     if (!verifier || !meta || age === null || age > maxAgeMs) return sendProblem(res, problems.feedStale(age), unread());
@@ -131,6 +154,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     if (host === undefined || hostnameOf(host) === null) return sendProblem(res, problems.badRequest('send a valid Host header'), unread());
     const resource = resources.forHost(host);
     if (!resource) return sendProblem(res, problems.unknownResource(host), unread());
+    trace.resource = resource.audience;
 
     const target = req.url ?? '/';
     const q = target.indexOf('?');
@@ -147,14 +171,20 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       return sendProblem(res, verified.code === 'jwks_unavailable' ? problems.jwksUnavailable() : invalidToken(verified.reason), unread());
     }
     const { claims, scopes } = verified.token;
+    trace.principal = claims.sub;
     if (claims.aud !== resource.audience) return sendProblem(res, invalidToken(`the token is for ${claims.aud}, not for ${resource.audience}`), unread());
-    if (claims.exp <= nowS(clock)) return sendProblem(res, invalidToken('the token has expired'), unread());
+    const now = nowS(clock);
+    if (claims.exp <= now) return sendProblem(res, invalidToken('the token has expired'), unread());
     const revoked = revocations.check(claims, scopes);
-    if (revoked) return sendProblem(res, invalidToken(REVOKED_REASON[revoked]), unread());
+    if (revoked) {
+      usage.refused(claims, resource.audience, revoked, now);
+      return sendProblem(res, invalidToken(REVOKED_REASON[revoked]), unread());
+    }
 
     const match = matchRoute(resource.routes, method, path);
     if (match.kind === 'none') return sendProblem(res, problems.noRoute(method, path), unread());
     if (match.kind === 'method_not_allowed') return sendProblem(res, problems.methodNotAllowed(method, path, match.allow), unread());
+    trace.route = match.route.path;
     const missing = match.route.scopes.filter((s) => !scopes.includes(s));
     if (missing.length > 0) {
       const problem = insufficientScope({
@@ -169,7 +199,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       return sendProblem(res, problem, unread());
     }
 
-    await upstreams.forward(req, res, {
+    usage.record(verified.token, claims.sub, match.route, match.route.scopes, resource.audience, now);
+    const upstreamStart = monotonicMs();
+    const outcome = await upstreams.forward(req, res, {
       origin: resource.upstreamOrigin,
       path: `${resource.upstreamBasePath}${path}${q < 0 ? '' : target.slice(q)}`,
       headers: upstreamRequestHeaders(req.rawHeaders, {
@@ -181,10 +213,22 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       }),
       requestId,
     });
+    trace.forwarded(outcome, upstreamStart, res.statusCode);
   };
 
+  const readiness = () =>
+    gatewayReadiness({
+      jwksLoaded: verifier?.jwksLoaded ?? false,
+      feedConnected: feed?.connected ?? false,
+      feedAgeMs: feed?.ageMs() ?? null,
+      feedMaxAgeMs: maxAgeMs,
+      resources: resources.list.length,
+    });
+  metrics.watchFeed({ ageMs: () => feed?.ageMs() ?? null, connected: () => feed?.connected ?? false });
   const server: Server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000 }, (req, res) => {
+    if (serveOperations(req, res, { metrics, access: metricsAccess, readiness })) return;
     handle(req, res).catch((err) => {
+      metrics.resource(NO_RESOURCE).outcome('server_error').inc();
       log.error({ err }, 'gateway request failed');
       sendProblem(res, new Problem(500, 'server_error', 'the gateway could not complete the request'), true);
     });
@@ -227,10 +271,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       clock,
       cacheSize: opts.tokenCacheSize,
       jwksCooldownMs: opts.jwksCooldownMs,
+      cacheStats: { hits: metrics.cacheHits, misses: metrics.cacheMisses },
+      onJwksFetch: () => metrics.jwksFetches.inc(),
     });
+    void verifier.prefetchJwks();
+    const serviceToken = new ServiceToken({ tokenEndpoint: meta.tokenEndpoint, clientId: opts.clientId, clientSecret: opts.clientSecret, clock });
+    usage.start(serviceToken);
     feed = new FeedClient({
       feedUrl: meta.feedUrl,
-      token: new ServiceToken({ tokenEndpoint: meta.tokenEndpoint, clientId: opts.clientId, clientSecret: opts.clientSecret, clock }),
+      token: serviceToken,
       onEntry: (e) => revocations.apply(e),
       monotonicMs,
       heartbeatMs,
@@ -250,6 +299,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     ready,
     revocations,
     feedAgeMs: () => feed?.ageMs() ?? null,
+    flushUsage: () => usage.flush(),
     async close() {
       closed = true;
       clearInterval(sweep);
@@ -261,6 +311,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const done = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await done;
+      // Once nothing more can be counted, the last report; the server may be gone already, so it is bounded.
+      await usage.close();
       await upstreams.close();
     },
   };

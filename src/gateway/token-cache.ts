@@ -6,28 +6,47 @@
  */
 import { createHash } from 'node:crypto';
 import type { AccessTokenClaims } from '../tokens/claims.js';
+import type { UsageSlots } from './usage-recorder.js';
 
 export interface CachedToken {
   claims: AccessTokenClaims;
   scopes: readonly string[];
+  /** The usage recorder's counters for this token, per route: looked up once, not per request. */
+  usage?: UsageSlots;
 }
 
 export function tokenCacheKey(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
+/** Hit and miss counters (metrics); bound once, incremented per lookup. */
+export interface CacheStats {
+  hits: { inc(): void };
+  misses: { inc(): void };
+}
+
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, CachedToken>();
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly stats?: CacheStats,
+  ) {}
 
   /** The entry while its token is unexpired at `nowS`. */
   get(key: string, nowS: number): CachedToken | undefined {
     const hit = this.entries.get(key);
-    if (!hit) return undefined;
+    if (!hit) {
+      this.stats?.misses.inc();
+      return undefined;
+    }
     this.entries.delete(key);
-    if (hit.claims.exp <= nowS) return undefined;
+    if (hit.claims.exp <= nowS) {
+      this.stats?.misses.inc();
+      return undefined;
+    }
     this.entries.set(key, hit);
+    this.stats?.hits.inc();
     return hit;
   }
 

@@ -26,6 +26,10 @@ export interface ServerConfig {
   maxScheduleAheadS: number;
   /** How recent a person's MFA must be for `mfa: true` scopes, seconds. Default 900. */
   mfaMaxAgeS: number;
+  /** Absolute lifetime of a refresh token family (from the login, across rotations), seconds. Default 43200 (12 h). */
+  refreshTokenLifetimeS: number;
+  /** A refresh token unused this long expires (never past its family's end), seconds. Default 14400 (4 h). */
+  refreshTokenIdleS: number;
 }
 
 export const DEFAULT_CONFIG: Omit<ServerConfig, 'issuer'> = {
@@ -41,4 +45,6 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'issuer'> = {
   maxGrantS: 28_800,
   maxScheduleAheadS: 604_800,
   mfaMaxAgeS: 900,
+  refreshTokenLifetimeS: 43_200,
+  refreshTokenIdleS: 14_400,
 };

@@ -8,7 +8,9 @@ import type { PolicyHolder } from '../policy/holder.js';
 import type { Clock } from '../util/clock.js';
 import type { FailureLimiter } from './failure-limiter.js';
 import type { FederationVerifier } from '../identity/federation.js';
+import type { LocalUsers } from '../identity/local-users.js';
 import type { ServerConfig } from './config.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
 
 /** Everything a request handler needs, built once by the server and passed down. */
 export interface ServerContext {
@@ -26,5 +28,9 @@ export interface ServerContext {
   /** Failed client authentications, per client id and per address. */
   authFailures: { client: FailureLimiter; address: FailureLimiter };
   federation: FederationVerifier;
+  /** jitgate's own users (password and TOTP); the login page signs them in. */
+  users: LocalUsers;
   log: Logger;
+  /** Prometheus series of this server (docs/operations.md). */
+  metrics: ServerMetrics;
 }

@@ -8,6 +8,7 @@ import { pruneExpired } from '../store/prune.js';
 import { resolveKek } from '../tokens/kek.js';
 import { Keyring } from '../tokens/keyring.js';
 import { FederationVerifier } from '../identity/federation.js';
+import { LocalUsers } from '../identity/local-users.js';
 import { systemClock, nowS, type Clock } from '../util/clock.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
@@ -21,8 +22,9 @@ import { startAuditTasks } from '../audit/server-tasks.js';
 import type { CheckpointSchedule } from '../audit/checkpointer.js';
 import { JitgateError } from '../util/errors.js';
 import { AlertService, type AlertServiceOptions } from '../alerts/alert-service.js';
-import { startRevocationFeed } from '../revocations/feed.js';
+import { startRevocationFeed, revocationFeedOf } from '../revocations/feed.js';
 import { recordWithdrawnScopes } from '../revocations/scope-withdrawal.js';
+import { ServerMetrics } from '../metrics/server-metrics.js';
 
 export interface StartOptions {
   /** The policy in force; `policyPath` lets SIGHUP/`watch` reload it. */
@@ -54,6 +56,10 @@ export interface StartOptions {
   auditCheckpoint?: Partial<CheckpointSchedule>;
   /** Alert detection and webhook delivery tuning (docs/alerts.md). */
   alerts?: AlertServiceOptions;
+  /** Bearer token that opens `/metrics` to any address; without it only loopback callers read metrics (docs/operations.md). */
+  metricsToken?: string | null;
+  /** Log one line per answered request. Default false. */
+  accessLog?: boolean;
 }
 
 export interface RunningServer {
@@ -103,8 +109,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         clockToleranceS: config.federationClockToleranceS,
         cooldownMs: config.federationJwksCooldownMs,
       }),
+      users: new LocalUsers({ store, clock, kek, audit }),
       log,
+      metrics: new ServerMetrics(),
     };
+    audit.on('appended', ctx.metrics.onAuditAppended);
 
     holder.on('reloaded', (next, prev) => log.info({ policy: next.hash, previous: prev.hash }, 'policy reloaded'));
     // Scopes a reload takes away become `scope.withdrawn` events, which the revocation feed carries to gateways.
@@ -123,11 +132,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     }
 
     cleanups.unshift(await startRevocationFeed(ctx));
+    ctx.metrics.readFeedSubscribers(() => revocationFeedOf(ctx)?.subscribers ?? 0);
 
     const alerts = new AlertService(ctx, env, opts.alerts);
     cleanups.unshift(alerts.start());
 
-    const app = await buildApp(ctx, { trustProxy: opts.trustProxy ?? false });
+    const app = await buildApp(ctx, { trustProxy: opts.trustProxy ?? false, metricsToken: opts.metricsToken ?? null, accessLog: opts.accessLog ?? false });
     cleanups.unshift(() => app.close());
     await app.listen({ port: opts.port ?? 0, host });
     const port = (app.server.address() as { port: number }).port;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../http/context.js';
 import { GRANT_HANDLERS } from './token-endpoint.js';
+import { MFA_ACR } from '../identity/mfa.js';
 import { CLIENT_AUTH_METHODS, CLIENT_ASSERTION_ALGS } from './client-auth.js';
 
 /** RFC 8414 metadata, derived from what the server actually does. */
@@ -9,12 +10,17 @@ export function authorizationServerMetadata(ctx: ServerContext): Record<string, 
   const authMethods = [...CLIENT_AUTH_METHODS];
   return {
     issuer: iss,
+    authorization_endpoint: `${iss}/authorize`,
     token_endpoint: `${iss}/token`,
     jwks_uri: `${iss}/jwks`,
     introspection_endpoint: `${iss}/introspect`,
     revocation_endpoint: `${iss}/revoke`,
+    device_authorization_endpoint: `${iss}/device_authorization`,
     grant_types_supported: [...GRANT_HANDLERS.keys()],
-    response_types_supported: [],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    prompt_values_supported: ['login', 'none', 'consent'],
+    acr_values_supported: [MFA_ACR],
     token_endpoint_auth_methods_supported: authMethods,
     token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGS,
     introspection_endpoint_auth_methods_supported: authMethods.filter((m) => m !== 'none'),

@@ -19,6 +19,7 @@ export function registerIntrospectionEndpoint(app: FastifyInstance, ctx: ServerC
     const token = required(params, 'token');
     reply.header('cache-control', 'no-store');
     const row = await activeToken(ctx, token, 'introspection');
+    ctx.metrics.introspection(row !== null);
     if (!row) return { active: false };
     const body: Record<string, unknown> = {
       active: true,

@@ -184,6 +184,150 @@ export interface AuditCheckpointTable {
   jws: string;
 }
 
+/** One refresh token (src/oauth/refresh-tokens.ts); the token itself is never stored. */
+export interface RefreshTokenTable {
+  /** SHA-256 (base64url) of the token. */
+  token_hash: string;
+  /** Every token rotated from one login shares it; reuse revokes them all. */
+  family_id: string;
+  client_id: string;
+  principal: string;
+  /** Space-delimited: the most the family's access tokens may carry. */
+  scope: string;
+  /** RFC 8707 resource of the family's access tokens; null for jitgate's own API. */
+  resource: string | null;
+  /** The access token issued together with this refresh token, revoked with the family. */
+  access_jti: string | null;
+  /** How the person logged in; refreshed tokens carry the same facts. */
+  acr: string | null;
+  /** JSON array text, or null. */
+  amr: string | null;
+  auth_time: number | null;
+  created_at: number;
+  /** Absolute end of the family: no rotation outlives it. */
+  family_expires_at: number;
+  /** Idle end of this token (never past family_expires_at). */
+  expires_at: number;
+  /** Set when rotated; a second use is a reuse. */
+  used_at: number | null;
+  /** Hash of the token it was rotated into. */
+  replaced_by: string | null;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+/** One RFC 8628 device authorization (src/oauth/device-codes.ts). */
+export interface DeviceAuthorizationTable {
+  /** SHA-256 (base64url) of the device_code. */
+  device_code_hash: string;
+  /** 8 characters without the dash, upper case. */
+  user_code: string;
+  client_id: string;
+  /** Space-delimited as requested; empty for the principal's baseline. */
+  scope: string;
+  resource: string | null;
+  /** pending | approved | denied | consumed */
+  status: string;
+  /** The person who approved, and how they logged in. */
+  principal: string | null;
+  acr: string | null;
+  /** JSON array text, or null. */
+  amr: string | null;
+  auth_time: number | null;
+  created_at: number;
+  expires_at: number;
+  /** Least seconds between polls; grows by 5 on every slow_down. */
+  interval_s: number;
+  /** Epoch milliseconds of the last poll (the interval is checked to the millisecond). */
+  last_polled_at_ms: number | null;
+}
+
+/** How often a principal used a scope at a resource, as gateways report it (src/usage/). */
+export interface UsageTable {
+  principal: string;
+  scope: string;
+  /** The resource's audience URI. */
+  resource: string;
+  /** Requests forwarded that needed the scope. */
+  uses: number;
+  first_used: number;
+  last_used: number;
+}
+
+/** A person's sign-in at the login page, found by the SHA-256 of its cookie (src/login/). */
+export interface LoginSessionTable {
+  /** SHA-256 (base64url) of the cookie value; the value itself is never stored. */
+  id_hash: string;
+  principal: string;
+  /** JSON array text (RFC 8176). */
+  amr: string;
+  acr: string | null;
+  auth_time: number;
+  created_at: number;
+  last_seen_at: number;
+  /** The earlier of the idle and the absolute limit; moved on each use. */
+  expires_at: number;
+}
+
+/** A sign-in in progress: an authorization request or a device approval waiting for the person. */
+export interface LoginRequestTable {
+  id: string;
+  /** authorize | device */
+  kind: string;
+  /** JSON object text: the validated request. */
+  params: string;
+  /** 1 when the sign-in must include MFA (acr_values asked for it). */
+  require_mfa: number;
+  /** SHA-256 of the browser's pre-login cookie: the request belongs to that browser only. */
+  browser_hash: string;
+  upstream_state_hash: string | null;
+  upstream_nonce: string | null;
+  upstream_verifier: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+/** An authorization code (RFC 6749 §4.1), found by its SHA-256; single use. */
+export interface AuthorizationCodeTable {
+  code_hash: string;
+  client_id: string;
+  redirect_uri: string;
+  /** S256 PKCE challenge (RFC 7636). */
+  code_challenge: string;
+  scope: string | null;
+  resource: string | null;
+  principal: string;
+  /** JSON array text. */
+  amr: string;
+  acr: string | null;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  /** When a second redemption was tried: tokens recorded later are revoked at once. */
+  replayed_at: number | null;
+  /** JSON object text `{jtis, refresh_hash}`: what was issued from the code, to revoke on a replay. */
+  issued: string | null;
+}
+
+/** A local user (src/identity/local-users.ts): jitgate's own identity source. */
+export interface UserTable {
+  /** Lower-case letters, digits, `.`, `_`, `-`; 1–64 characters. The principal is `user:<username>`. */
+  username: string;
+  /** `scrypt$N=…,r=…,p=…$salt$hash` (src/identity/password-hash.ts). */
+  password_hash: string;
+  /** The TOTP secret sealed with the key-encryption key, base64url; null until enrolled. */
+  totp_secret_enc: string | null;
+  /** The last TOTP time step accepted: codes of this step or earlier are replays. */
+  totp_last_step: number | null;
+  /** Consecutive failed logins; a success resets it. */
+  failed_attempts: number;
+  /** Epoch seconds until which logins are refused, or null. */
+  locked_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   signing_keys: SigningKeyTable;
   tokens: TokenTable;
@@ -196,6 +340,13 @@ export interface Database {
   audit_checkpoints: AuditCheckpointTable;
   alerts: AlertTable;
   webhook_deliveries: WebhookDeliveryTable;
+  users: UserTable;
+  usage: UsageTable;
+  refresh_tokens: RefreshTokenTable;
+  device_authorizations: DeviceAuthorizationTable;
+  login_sessions: LoginSessionTable;
+  login_requests: LoginRequestTable;
+  authorization_codes: AuthorizationCodeTable;
 }
 
 export type { Generated };

@@ -2,6 +2,10 @@ import { core } from './0001_core.js';
 import { access } from './0002_access.js';
 import { auditCheckpoints } from './0003_audit_checkpoints.js';
 import { alerts } from './0004_alerts.js';
+import { users } from './0005_users.js';
+import { refreshDevice } from './0007_refresh_device.js';
+import { usage } from './0008_usage.js';
+import { login } from './0006_login.js';
 import type { MigrationSet } from './migration.js';
 
 /** Every migration jitgate ships, by name. Append new ones; never rename or edit an applied one. */
@@ -10,4 +14,8 @@ export const migrations: MigrationSet = {
   '0002_access': access,
   '0003_audit_checkpoints': auditCheckpoints,
   '0004_alerts': alerts,
+  '0005_users': users,
+  '0006_login': login,
+  '0007_refresh_device': refreshDevice,
+  '0008_usage': usage,
 };
