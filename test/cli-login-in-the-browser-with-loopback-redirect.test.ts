@@ -18,6 +18,8 @@ import { cliPerson, type CliPerson, type CliResult } from './helpers/cli.js';
 import { browserLogin } from '../src/cli/client/browser-login.js';
 import { processIo, type CliIo } from '../src/cli/client/cli-io.js';
 import { CliFailure } from '../src/cli/client/failure.js';
+import { Secret } from 'otpauth';
+import { totpCode } from '../src/identity/totp.js';
 
 const sqlite = databases.find((d) => d.dialect === 'sqlite')!;
 const ALICE = { username: 'alice', password: 'correct horse battery staple' };
@@ -84,6 +86,38 @@ describe('CLI: login in the browser through a loopback redirect', () => {
       body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'jitgate-cli', code: new URL(callback).searchParams.get('code')!, redirect_uri: u.searchParams.get('redirect_uri')!, code_verifier: 'x'.repeat(43) }),
     });
     assert.equal(replay.status, 400);
+  });
+
+  test('a step-up login asks the page for MFA now and comes back with a TOTP-backed token', async () => {
+    const bob = { username: 'bob', password: 'bob-has-a-long-password' };
+    await srv.ctx.users.add(bob.username, bob.password);
+    const secret = Secret.fromBase32((await srv.ctx.users.enrollTotp(bob.username, 'jitgate')).secret).bytes;
+    const io = quietIo();
+    let asked = '';
+    let otpField = '';
+    const tokens = await browserLogin(io, srv.url, 'jitgate-cli', {
+      acrValues: 'urn:jitgate:acr:mfa',
+      maxAge: 0,
+      open: async (url) => {
+        asked = url;
+        void (async () => {
+          const browser = new TestBrowser(srv.url);
+          const first = await browser.get(url);
+          const page = await browser.get(first.location!);
+          otpField = /<input[^>]*name="otp"[^>]*>/.exec(page.html)?.[0] ?? '';
+          const done = await submitLogin(browser, page, { ...bob, otp: totpCode(secret, Date.now()) });
+          await browser.get(done.location!);
+        })();
+        return true;
+      },
+    });
+    const u = new URL(asked);
+    assert.equal(u.searchParams.get('acr_values'), 'urn:jitgate:acr:mfa');
+    assert.equal(u.searchParams.get('max_age'), '0');
+    assert.match(otpField, /required/, 'the page insists on the code');
+    const claims = decodeJwt(tokens.access_token);
+    assert.equal(claims.sub, 'user:bob');
+    assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
   });
 
   test('an answer with a wrong state is refused without ending the wait; one from another issuer ends the login', async () => {

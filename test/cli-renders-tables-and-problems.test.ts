@@ -122,7 +122,7 @@ test('a 401 asking for stronger authentication (RFC 9470) says a fresh MFA login
   assert.equal(f.exitCode, 1);
   assert.equal(f.lines[0], 'this needs a fresh MFA login: these scopes need a recent multi-factor sign-in');
   assert.equal(f.lines[1], '  the server asks for acr_values=urn:jitgate:acr:mfa, max_age=900 (signed in within the last 15m)');
-  assert.match(f.lines[2]!, /jitgate login --server https:\/\/jit\.example/);
+  assert.equal(f.lines[2], '  log in again with MFA: jitgate login --step-up --server https://jit.example');
 
   const stale = failureFromAnswer('https://jit.example', answer(401, { title: 'Invalid token', detail: 'the access token is not active' }, { 'www-authenticate': 'Bearer error="invalid_token"' }));
   assert.equal(stale.code, 'login_rejected');

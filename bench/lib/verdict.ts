@@ -119,15 +119,21 @@ export interface SubjectOutcome {
  * One comparison per jitgate subject with a target of its own (judged alone),
  * then one per (jitgate variant, peer) pair, in subject order.
  */
+/** Server id of jitgate on PostgreSQL (bench/lib/servers.ts). */
+const POSTGRES_SUBJECT_ID = 'jitgate-pg';
+
 export function compare(caseName: string, outcomes: SubjectOutcome[], unit: RateUnit = 'request'): Comparison[] {
   const jitgates = outcomes.filter((o) => o.role === 'jitgate');
   const peers = outcomes.filter((o) => o.role === 'peer');
   const out: Comparison[] = [];
   for (const j of jitgates) {
+    // The issues set their targets on the embedded default (SQLite); jitgate on
+    // PostgreSQL is measured beside it as a reference, not judged.
+    const judged = j.serverId !== POSTGRES_SUBJECT_ID;
     const js: Side = { label: j.label, load: j.load, failure: j.failure };
     const jitgateRps = j.load?.rps ?? null;
     const p99 = j.target?.kind === 'p99' ? { p99Ms: j.load?.p99Ms ?? null } : {};
-    if (j.target) {
+    if (j.target && judged) {
       out.push({
         caseName,
         jitgate: j.label,
@@ -153,8 +159,8 @@ export function compare(caseName: string, outcomes: SubjectOutcome[], unit: Rate
         peerRps,
         unit,
         ratio: jitgateRps !== null && peerRps ? jitgateRps / peerRps : null,
-        target: p.target,
-        ...judge(p.target, js, ps, unit),
+        target: judged ? p.target : null,
+        ...judge(judged ? p.target : null, js, ps, unit),
       });
     }
   }

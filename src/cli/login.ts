@@ -21,8 +21,12 @@ interface LoginFlags {
   idTokenFile?: string;
   browser?: boolean;
   device?: boolean;
+  stepUp?: boolean;
   client: string;
 }
+
+/** The ACR jitgate's login page answers with TOTP (the server's `MFA_ACR`). */
+const STEP_UP_ACR = 'urn:jitgate:acr:mfa';
 
 type LoginMode = 'browser' | 'device' | 'id-token';
 
@@ -32,6 +36,7 @@ export function register(program: Command, io: CliIo = processIo()): void {
     .description('log in to a jitgate server: in the browser, with a device code, or with an ID token')
     .option('--server <url>', SERVER_HELP)
     .option('--browser', 'log in on the server\'s page in a browser on this machine (default on a desktop terminal)')
+    .option('--step-up', 'sign in again now with MFA (what a scope marked mfa asks for); uses the browser')
     .option('--device', 'log in with a code typed on another device (default without a browser)')
     .option('--id-token <jwt>', 'ID token from a trusted identity provider (env JITGATE_ID_TOKEN)')
     .option('--id-token-file <path>', 'read the ID token from a file ("-" for standard input)')
@@ -59,6 +64,7 @@ ask you to log in again.
 
 Examples:
   $ jitgate login --server https://jit.example.com
+  $ jitgate login --server https://jit.example.com --step-up      # again with MFA, when a scope asks for it
   $ jitgate login --server https://jit.example.com --device
   To log in, open https://jit.example.com/device in a browser and enter the code
       BCDF-GHJK
@@ -80,7 +86,7 @@ Exit status: 0 logged in, 1 not (the reason is printed), 130 interrupted.`,
         }
         const issued =
           mode === 'browser'
-            ? await browserLogin(io, server, flags.client)
+            ? await browserLogin(io, server, flags.client, flags.stepUp ? { acrValues: STEP_UP_ACR, maxAge: 0 } : {})
             : mode === 'device'
               ? await deviceLogin(io, server, flags.client)
               : await exchangeIdToken(io.fetch, server, flags.client, idToken!);
@@ -100,6 +106,11 @@ function loginMode(flags: LoginFlags, io: CliIo): LoginMode {
   const idTokenGiven = flags.idToken !== undefined || flags.idTokenFile !== undefined;
   const chosen = [flags.browser && 'browser', flags.device && 'device', idTokenGiven && 'id-token'].filter(Boolean) as LoginMode[];
   if (chosen.length > 1) throw usage('choose one way to log in: --browser, --device or an ID token');
+  if (flags.stepUp) {
+    // The device page has no way to be told to insist on MFA; the browser's login page does.
+    if (chosen.length === 1 && chosen[0] !== 'browser') throw usage('--step-up signs in on the browser page: leave out --device and the ID token');
+    return 'browser';
+  }
   if (chosen.length === 1) return chosen[0]!;
   if (io.env.JITGATE_ID_TOKEN) return 'id-token';
   return process.stdin.isTTY === true && browserAvailable(io.env) ? 'browser' : 'device';

@@ -155,9 +155,8 @@ async function waitForDecision(session: Session, created: AccessRequestView, io:
     while (current.status === 'pending') {
       status.set(unreachableSince === null ? waitStatus(current) : `${waitStatus(current)} (server unreachable, retrying)`);
       await io.sleep(POLL_INTERVAL_MS, abort.signal);
-      if (io.nowMs() >= session.login.expires_at * 1000) {
-        throw new CliFailure('login_expired', [`your login expired while waiting; run jitgate login --server ${session.server}`, ...stillPending]);
-      }
+      // Each poll renews the access token with the refresh token when it runs
+      // out; a login that cannot be renewed fails below as login_expired.
       try {
         current = await session.api.get<AccessRequestView>(`/requests/${encodeURIComponent(created.id)}`, {}, abort.signal);
         unreachableSince = null;

@@ -12,6 +12,7 @@ import { openSession } from './client/session.js';
 import { renderTable } from './client/table.js';
 import { printable } from './client/terminal-text.js';
 import { parseInstant } from '../audit/time-window.js';
+import type { UsageView } from '../usage/usage-store.js';
 
 interface UsageFlags {
   server?: string;
@@ -23,15 +24,8 @@ interface UsageFlags {
   json?: boolean;
 }
 
-/** A row of `GET /api/v1/usage`. */
-interface UsageItem {
-  principal: string;
-  scope: string;
-  resource: string;
-  count: number;
-  first_used_at: string;
-  last_used_at: string;
-}
+/** A row of `GET /api/v1/usage` (the server's view type; a type-only import). */
+type UsageItem = UsageView;
 
 /** A row of `GET /api/v1/usage/unused`. */
 interface UnusedItem {

@@ -20,6 +20,10 @@ export const BROWSER_WAIT_MS = 5 * 60_000;
 export interface BrowserLoginOptions {
   /** Opens the URL; false when it could not (the URL is printed either way). */
   open?: (url: string) => Promise<boolean>;
+  /** RFC 9470 step-up: the `acr_values` to ask the login page for. */
+  acrValues?: string;
+  /** RFC 9470 step-up: the most seconds since the person last authenticated (0 forces a new sign-in). */
+  maxAge?: number;
 }
 
 export async function browserLogin(io: CliIo, server: string, clientId: string, opts: BrowserLoginOptions = {}): Promise<TokenResponse> {
@@ -40,6 +44,8 @@ export async function browserLogin(io: CliIo, server: string, clientId: string, 
     url.searchParams.set('state', state);
     url.searchParams.set('code_challenge', pkce.challenge);
     url.searchParams.set('code_challenge_method', 'S256');
+    if (opts.acrValues !== undefined) url.searchParams.set('acr_values', opts.acrValues);
+    if (opts.maxAge !== undefined) url.searchParams.set('max_age', String(opts.maxAge));
     const opened = await (opts.open ?? ((u) => openBrowser(u, io.env)))(url.href);
     io.err(
       opened

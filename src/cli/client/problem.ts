@@ -109,7 +109,8 @@ function mfaFailure(server: string, challenge: Record<string, string>, body: unk
   return new CliFailure('mfa_required', [
     `${scopes ?? 'this'} needs a fresh MFA login${why ? `: ${printable(why)}` : ''}`,
     ...(asks.length ? [`  the server asks for ${asks.join(', ')}`] : []),
-    `  sign in to your identity provider with MFA, then: jitgate login --server ${server} --id-token-file FILE`,
+    `  log in again with MFA: jitgate login --step-up --server ${server}`,
+    `  (or, with a fresh MFA ID token from your identity provider: jitgate login --server ${server} --id-token-file FILE)`,
   ]);
 }
 
