@@ -7,6 +7,7 @@ import { startTestServer, postForm, basic, SECRETS, type TestServer } from './he
 import { FrozenClock } from '../src/util/clock.js';
 import { totpCode } from '../src/identity/totp.js';
 import { TestBrowser, CLI, authorizationUrl, discover, insecure, openLoginPage, redeem, submitLogin } from './helpers/code-flow.js';
+import { Secret } from 'otpauth';
 
 const START_MS = Date.parse('2026-11-24T09:00:10Z');
 const ALICE = { username: 'alice', password: 'correct horse battery staple' };
@@ -24,7 +25,7 @@ forEachDatabase('authorization code flow with PKCE through the login page', (ope
     await srv.ctx.users.add(ALICE.username, ALICE.password);
     await srv.ctx.users.add(BOB.username, BOB.password);
     const enrolled = await srv.ctx.users.enrollTotp(BOB.username, 'jitgate');
-    bobSecret = new Uint8Array(Buffer.from(base32Decode(enrolled.secret)));
+    bobSecret = Secret.fromBase32(enrolled.secret).bytes;
   });
   after(() => srv.close());
 
@@ -342,21 +343,4 @@ forEachDatabase('authorization code flow with PKCE through the login page', (ope
 /** A six-digit code that is not `code`. */
 function wrongCode(code: string): string {
   return code.replace(/^./, (d) => String((Number(d) + 1) % 10));
-}
-
-/** RFC 4648 base32 (no padding) to bytes. */
-function base32Decode(s: string): number[] {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const c of s.replace(/=+$/, '')) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  return out;
 }

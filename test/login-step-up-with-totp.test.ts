@@ -9,6 +9,7 @@ import { totpCode } from '../src/identity/totp.js';
 import { MFA_ACR } from '../src/identity/mfa.js';
 import { bearerChallenge } from '../src/cli/client/www-authenticate.js';
 import { TestBrowser, authorizationUrl, discover, openLoginPage, redeem, signIn, submitLogin } from './helpers/code-flow.js';
+import { Secret } from 'otpauth';
 
 const START_MS = Date.parse('2026-11-24T09:00:10Z');
 const BOB = { username: 'bob', password: 'bob has a long enough passphrase' };
@@ -56,7 +57,7 @@ forEachDatabase('step-up to MFA through the login page (RFC 9470)', (open) => {
     assert.match(notEnrolled.error!, /authenticator app/);
 
     const enrolled = await srv.ctx.users.enrollTotp(BOB.username, 'jitgate');
-    const secret = base32(enrolled.secret);
+    const secret = Secret.fromBase32(enrolled.secret).bytes;
     clock.advance(60);
     started = await authorizationUrl(as, { acr_values: acrValues, max_age: maxAge });
     page = await openLoginPage(browser, started);
@@ -80,19 +81,3 @@ forEachDatabase('step-up to MFA through the login page (RFC 9470)', (open) => {
     assert.match(stale.location!, /^\/login\?request=/, 'older than max_age: the page again');
   });
 });
-
-function base32(s: string): Uint8Array {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const c of s.replace(/=+$/, '')) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  return new Uint8Array(out);
-}

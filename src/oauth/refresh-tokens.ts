@@ -36,6 +36,19 @@ function newRefreshTokenValue(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** The life of a new member of a family: unspent, idle expiry within the family's absolute end. */
+function unspentMember(ctx: ServerContext, now: number, familyExpiresAt: number) {
+  return {
+    created_at: now,
+    family_expires_at: familyExpiresAt,
+    expires_at: Math.min(now + ctx.config.refreshTokenIdleS, familyExpiresAt),
+    used_at: null,
+    replaced_by: null,
+    revoked_at: null,
+    revoked_reason: null,
+  };
+}
+
 /**
  * Starts a refresh token family for a person who has just logged in
  * (authorization code, device code) and returns the token. Baseline logins
@@ -60,13 +73,7 @@ export async function issueRefreshToken(ctx: ServerContext, input: NewRefreshTok
       acr: input.person.acr,
       amr: input.person.amr.length ? JSON.stringify(input.person.amr) : null,
       auth_time: input.person.authTime,
-      created_at: now,
-      family_expires_at: familyExpiresAt,
-      expires_at: Math.min(now + ctx.config.refreshTokenIdleS, familyExpiresAt),
-      used_at: null,
-      replaced_by: null,
-      revoked_at: null,
-      revoked_reason: null,
+      ...unspentMember(ctx, now, familyExpiresAt),
     })
     .execute();
   return token;
@@ -127,13 +134,7 @@ export async function rotateRefreshToken(ctx: ServerContext, row: RefreshTokenRo
         ...row,
         token_hash: hash,
         access_jti: accessJti,
-        created_at: now,
-        family_expires_at: familyExpiresAt,
-        expires_at: Math.min(now + ctx.config.refreshTokenIdleS, familyExpiresAt),
-        used_at: null,
-        replaced_by: null,
-        revoked_at: null,
-        revoked_reason: null,
+        ...unspentMember(ctx, now, familyExpiresAt),
       })
       .execute();
     return { ok: true, token, tokenHash: hash } as const;
