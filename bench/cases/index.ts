@@ -7,6 +7,7 @@ import { clientCredentials } from './client-credentials.js';
 import { introspection } from './introspection.js';
 import { jitCycle } from './jit-cycle.js';
 import { policyDecision } from './policy-decision.js';
+import { tokenExchangeBaseline } from './token-exchange-baseline.js';
 import { tokenExchangeElevated } from './token-exchange-elevated.js';
 import { auditAppend } from './audit-append.js';
 import { auditVerify } from './audit-verify.js';
@@ -17,4 +18,4 @@ import { grantsRss } from './grants-rss.js';
 import { scaling } from './scaling.js';
 import { passwordLogin } from './password-login.js';
 
-export const CASES: readonly BenchCase[] = [clientCredentials, introspection, tokenExchangeElevated, jitCycle, policyDecision, auditAppend, auditVerify, auditExport, gateway, revocationLatency, grantsRss, scaling, passwordLogin];
+export const CASES: readonly BenchCase[] = [clientCredentials, introspection, tokenExchangeBaseline, tokenExchangeElevated, jitCycle, policyDecision, auditAppend, auditVerify, auditExport, gateway, revocationLatency, grantsRss, scaling, passwordLogin];

@@ -17,12 +17,11 @@ export function endpoint(server: RunningServer, key: 'token_endpoint' | 'introsp
   return value;
 }
 
-async function postForm(url: string, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: basicAuthorization(), 'content-type': FORM, accept: 'application/json' },
-    body,
-  });
+/** POSTs a form with `authorization` (the bench client's client_secret_basic by default; null: none, a public client). */
+async function postForm(url: string, body: string, authorization: string | null = basicAuthorization()): Promise<{ status: number; json: Record<string, unknown> }> {
+  const headers: Record<string, string> = { 'content-type': FORM, accept: 'application/json' };
+  if (authorization !== null) headers.authorization = authorization;
+  const res = await fetch(url, { method: 'POST', headers, body });
   const text = await res.text();
   let json: Record<string, unknown>;
   try {
@@ -38,9 +37,13 @@ function errorOf(json: Record<string, unknown>): string {
   return parts.length ? parts.join(': ') : 'no error field';
 }
 
-/** POSTs a token request with client_secret_basic and returns the access token. */
-export async function requestAccessToken(tokenUrl: string, body: string): Promise<string> {
-  const { status, json } = await postForm(tokenUrl, body);
+/**
+ * POSTs a token request and returns the access token; the client authenticates
+ * with the bench client's client_secret_basic unless `authorization` says
+ * otherwise (null: a public client, its client_id in `body`).
+ */
+export async function requestAccessToken(tokenUrl: string, body: string, authorization?: string | null): Promise<string> {
+  const { status, json } = await postForm(tokenUrl, body, authorization);
   if (status !== 200 || typeof json.access_token !== 'string') {
     throw new Error(`token request to ${tokenUrl} failed with ${status} (${errorOf(json)})`);
   }

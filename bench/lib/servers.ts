@@ -10,15 +10,26 @@ import type { RunningServer, ServerSpec, StartEnv } from './types.js';
 
 const POLICY = 'bench/policy.yaml';
 
-function jitgate(id: string, label: string, db: 'sqlite' | 'postgres'): ServerSpec {
+/** A policy file a case writes for each start (it may depend on ports known only then), and how the report names it. */
+export interface PolicySource {
+  label: string;
+  /** Writes the file and answers its path. */
+  write(env: StartEnv): Promise<string>;
+}
+
+const BENCH_POLICY: PolicySource = { label: POLICY, write: async () => POLICY };
+
+/** jitgate on `db`, serving bench/policy.yaml unless another policy is given. */
+export function jitgate(id: string, label: string, db: 'sqlite' | 'postgres', policy: PolicySource = BENCH_POLICY): ServerSpec {
   return {
     id,
     label,
     describe:
       db === 'sqlite'
-        ? `\`jitgate serve --policy ${POLICY} --db sqlite:<tmp>/bench.db\`, a fresh database per load`
-        : `\`jitgate serve --policy ${POLICY} --db postgres://…\` (\`--pg-url\`), a fresh schema per load, a random \`JITGATE_KEK\``,
+        ? `\`jitgate serve --policy ${policy.label} --db sqlite:<tmp>/bench.db\`, a fresh database per load`
+        : `\`jitgate serve --policy ${policy.label} --db postgres://…\` (\`--pg-url\`), a fresh schema per load, a random \`JITGATE_KEK\``,
     async start(env: StartEnv): Promise<RunningServer> {
+      const policyPath = await policy.write(env);
       const port = await freePort();
       const schema = db === 'postgres' ? await createBenchSchema(env.pgUrl) : null;
       const dbUrl = schema ? schema.url : `sqlite:${join(env.workDir, `bench-${port}`, 'bench.db')}`;
@@ -26,7 +37,7 @@ function jitgate(id: string, label: string, db: 'sqlite' | 'postgres'): ServerSp
       try {
         const server = await startChildServer({
           id,
-          args: ['bin/jitgate.js', 'serve', '--policy', POLICY, '--db', dbUrl, '--port', String(port), '--host', '127.0.0.1', '--issuer', issuer],
+          args: ['bin/jitgate.js', 'serve', '--policy', policyPath, '--db', dbUrl, '--port', String(port), '--host', '127.0.0.1', '--issuer', issuer],
           cwd: env.rootDir,
           // Only what is set here reaches jitgate: JITGATE_* of the caller's shell would change what is measured.
           env: { ...scrubbedJitgateEnv(), ...(schema ? { JITGATE_KEK: randomBytes(32).toString('base64') } : {}) },

@@ -12,7 +12,7 @@ import { closeServer, isLoopbackAddress, listenOnLoopback } from './loopback.js'
 
 /** The audience its ID tokens carry; the demo policy's trusted issuer expects it. */
 export const DEMO_IDP_AUDIENCE = 'jitgate';
-/** How long an ID token it signs is valid: long enough to paste it, short enough not to matter. */
+/** How long an ID token it signs is valid by default: long enough to paste it, short enough not to matter. */
 const ID_TOKEN_TTL_S = 300;
 
 export interface DemoIdentityProvider {
@@ -24,8 +24,12 @@ export interface DemoIdentityProvider {
   close(): Promise<void>;
 }
 
-/** Starts it on 127.0.0.1:`port` (0: any free port) for the given user names (the `sub` of its tokens). */
-export async function startDemoIdentityProvider(opts: { users: readonly string[]; port?: number }): Promise<DemoIdentityProvider> {
+/**
+ * Starts it on 127.0.0.1:`port` (0: any free port) for the given user names
+ * (the `sub` of its tokens); its ID tokens last `idTokenTtlS` (default 300 s).
+ */
+export async function startDemoIdentityProvider(opts: { users: readonly string[]; port?: number; idTokenTtlS?: number }): Promise<DemoIdentityProvider> {
+  const ttlS = opts.idTokenTtlS ?? ID_TOKEN_TTL_S;
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const kid = `demo-${Date.now().toString(36)}`;
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
@@ -50,7 +54,7 @@ export async function startDemoIdentityProvider(opts: { users: readonly string[]
     }
     const m = /^\/id-token\/([a-z][a-z0-9-]{0,31})$/.exec(path);
     if (m && users.has(m[1]!)) {
-      void signIdToken(privateKey, kid, issuer, m[1]!).then(
+      void signIdToken(privateKey, kid, issuer, m[1]!, ttlS).then(
         (token) => res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`${token}\n`),
         () => res.writeHead(500).end(),
       );
@@ -67,7 +71,7 @@ export async function startDemoIdentityProvider(opts: { users: readonly string[]
   };
 }
 
-function signIdToken(key: CryptoKey, kid: string, issuer: string, user: string): Promise<string> {
+function signIdToken(key: CryptoKey, kid: string, issuer: string, user: string, ttlS: number): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ amr: ['pwd'], auth_time: now })
     .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
@@ -75,6 +79,6 @@ function signIdToken(key: CryptoKey, kid: string, issuer: string, user: string):
     .setSubject(user)
     .setAudience(DEMO_IDP_AUDIENCE)
     .setIssuedAt(now)
-    .setExpirationTime(now + ID_TOKEN_TTL_S)
+    .setExpirationTime(now + ttlS)
     .sign(key);
 }
