@@ -34,6 +34,21 @@ test('paths are normalized the way an upstream would read them', () => {
   assert.deepEqual(normalizePath('/invoices/a%20b%3f'), ok('/invoices/a%20b%3F'));
 });
 
+test('a normalized path is its own normal form, whichever way it was reached (random paths)', () => {
+  // Paths in normal form skip the rebuilding: this checks both ways agree on what normal form is.
+  const parts = ['a', 'b1', '.', '..', '', '%2e', '%2E%2e', '.x', 'x.', '~u', '%41', '%20', 'v;p=1', ':@'];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % parts.length;
+  for (let n = 0; n < 2000; n++) {
+    const raw = '/' + Array.from({ length: 1 + (n % 6) }, () => parts[next()]).join('/');
+    const once = normalizePath(raw);
+    assert.equal(once.ok, true, raw);
+    if (!once.ok) continue;
+    assert.deepEqual(normalizePath(once.path), once, `${raw} → ${once.path}`);
+    assert.doesNotMatch(once.path, /\/\/|\/\.{1,2}(\/|$)|%(2[eE]|4[1-9a-fA-F]|[57][eE])/, `${raw} → ${once.path}`);
+  }
+});
+
 test('paths an upstream could read differently are refused', () => {
   for (const bad of [
     '/invoices/..%2Fadmin',
@@ -145,6 +160,8 @@ test('upstream headers: caller credentials, hop-by-hop and forged forwarding hea
     'set-cookie': ['a=1', 'b=2'],
   });
   assert.deepEqual(down, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
+  // The gateway's request id replaces whatever the upstream called its own.
+  assert.deepEqual(downstreamResponseHeaders({ 'content-type': 'text/plain', 'X-Request-Id': 'upstream-id' }, 'rid-1'), { 'content-type': 'text/plain', 'x-request-id': 'rid-1' });
 });
 
 test('injected headers: ${ENV} expanded; a missing or empty variable, or a line break, stops the gateway', () => {

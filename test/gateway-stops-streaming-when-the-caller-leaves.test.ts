@@ -91,3 +91,38 @@ test('an upstream body failing mid-answer rejects with its error', async () => {
     await srv.close();
   }
 });
+
+test('a caller leaving before the upstream answers aborts the upstream request', { timeout: 10_000 }, async () => {
+  const { Upstreams } = await import('../src/gateway/upstream.js');
+  const { pino } = await import('pino');
+  let upstreamClosed!: () => void;
+  const upstreamGone = new Promise<void>((r) => (upstreamClosed = r));
+  let arrived!: () => void;
+  const upstreamGotIt = new Promise<void>((r) => (arrived = r));
+  // An upstream that thinks forever: it never answers, and notes when its caller hangs up.
+  const upstream = createServer((req) => {
+    arrived();
+    req.socket.on('close', () => upstreamClosed());
+  });
+  upstream.listen(0, '127.0.0.1');
+  await once(upstream, 'listening');
+  const origin = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+  const upstreams = new Upstreams({}, pino({ level: 'silent' }));
+  let outcome!: Promise<string>;
+  const server = createServer((req, res) => {
+    outcome = upstreams.forward(req, res, { origin, path: '/slow', headers: [], requestId: 'rid-gone' });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = request(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+  client.on('error', () => {});
+  client.end();
+  await upstreamGotIt;
+  client.destroy();
+  await upstreamGone;
+  assert.equal(await outcome, 'aborted');
+  await upstreams.close();
+  server.close();
+  upstream.closeAllConnections();
+  upstream.close();
+});

@@ -3,9 +3,11 @@
  * the gateway uses — a node:http server, one pooled undici client with
  * keep-alive to the upstream, bodies streamed both ways — with no
  * authentication, routing or header injection. It only drops the hop-by-hop
- * headers any proxy must drop, and streams with the gateway's own pipeBody
- * (src/gateway/pipe-body.ts), so both pay the same streaming cost. Whatever
- * the gateway costs beyond this proxy is the price of its checks.
+ * headers any proxy must drop, streams with the gateway's own pipeBody
+ * (src/gateway/pipe-body.ts) and aborts the upstream request of a caller
+ * that left with the gateway's own watchCallerGone (src/gateway/caller-gone.ts),
+ * so both pay the same forwarding cost. Whatever the gateway costs beyond
+ * this proxy is the price of its checks.
  *
  *   node --import tsx bench/peers/plain-proxy.ts --port N --upstream http://127.0.0.1:M
  */
@@ -13,6 +15,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { pipeBody } from '../../src/gateway/pipe-body.js';
+import { watchCallerGone } from '../../src/gateway/caller-gone.js';
 import { peerPort, stopOnSignal } from '../lib/peer-args.js';
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { port: { type: 'string' }, upstream: { type: 'string' } }, strict: true });
@@ -41,11 +44,7 @@ function responseHeaders(headers: Record<string, string | string[] | undefined>)
 }
 
 async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const abort = new AbortController();
-  const onClose = () => {
-    if (!res.writableFinished) abort.abort();
-  };
-  res.on('close', onClose);
+  const gone = watchCallerGone(res);
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
   try {
     const answer = await pool.request({
@@ -53,7 +52,7 @@ async function forward(req: IncomingMessage, res: ServerResponse): Promise<void>
       method: req.method as 'GET',
       headers: requestHeaders(req.rawHeaders),
       body: hasBody ? req : null,
-      signal: abort.signal,
+      signal: gone.signal,
     });
     res.writeHead(answer.statusCode, responseHeaders(answer.headers));
     await pipeBody(answer.body, res);
@@ -65,7 +64,7 @@ async function forward(req: IncomingMessage, res: ServerResponse): Promise<void>
       res.destroy();
     }
   } finally {
-    res.off('close', onClose);
+    gone.done();
   }
 }
 

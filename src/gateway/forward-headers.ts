@@ -62,32 +62,43 @@ function connectionListed(values: readonly string[]): ReadonlySet<string> {
  * Node's `rawHeaders` (so repeated headers stay as they were sent).
  */
 export function upstreamRequestHeaders(rawHeaders: readonly string[], facts: ForwardFacts): string[] {
-  const connection: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === 'connection') connection.push(rawHeaders[i + 1] ?? '');
-  }
-  const listed = connectionListed(connection);
   const out: string[] = [];
+  // One pass keeps what survives the fixed rules; a Connection header (rare) may name more to drop, filtered after.
+  let connection: string[] | null = null;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!.toLowerCase();
-    if (DROP_UPSTREAM.has(name) || listed.has(name) || name in facts.injected) continue;
-    out.push(rawHeaders[i]!, rawHeaders[i + 1] ?? '');
+    const name = rawHeaders[i]!;
+    const lower = name.toLowerCase();
+    if (lower === 'connection') (connection ??= []).push(rawHeaders[i + 1] ?? '');
+    if (DROP_UPSTREAM.has(lower) || lower in facts.injected) continue;
+    out.push(name, rawHeaders[i + 1] ?? '');
   }
-  out.push('x-forwarded-for', facts.clientAddress, 'x-forwarded-proto', facts.proto, 'x-forwarded-host', facts.host, 'x-request-id', facts.requestId);
-  for (const [name, value] of Object.entries(facts.injected)) out.push(name, value);
+  const kept = connection === null ? out : withoutListed(out, connectionListed(connection));
+  kept.push('x-forwarded-for', facts.clientAddress, 'x-forwarded-proto', facts.proto, 'x-forwarded-host', facts.host, 'x-request-id', facts.requestId);
+  for (const name in facts.injected) kept.push(name, facts.injected[name]!);
+  return kept;
+}
+
+function withoutListed(flat: readonly string[], listed: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) if (!listed.has(flat[i]!.toLowerCase())) out.push(flat[i]!, flat[i + 1]!);
   return out;
 }
 
-/** The upstream's answer headers minus hop-by-hop ones, for `res.writeHead`. */
-export function downstreamResponseHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string | string[]> {
+/**
+ * The upstream's answer headers minus hop-by-hop ones, for `res.writeHead`,
+ * with the gateway's `x-request-id` when given (it replaces the upstream's).
+ */
+export function downstreamResponseHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, requestId?: string): Record<string, string | string[]> {
   const connection = headers.connection;
   const listed = connectionListed(connection === undefined ? [] : Array.isArray(connection) ? connection : [connection]);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue;
     out[lower] = value;
   }
+  if (requestId !== undefined) out['x-request-id'] = requestId;
   return out;
 }

@@ -139,54 +139,57 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    // An edge does not take the caller's X-Request-Id (forward-headers.ts): the id is the gateway's own.
-    const requestId = randomUUID();
-    res.setHeader('x-request-id', requestId);
+  // The Host header of the last request that had a valid one: callers repeat theirs, so most requests skip the parse.
+  let validHost = '';
+  const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> => {
     const trace = new GatewayRequestTrace(requestId, req.method, req.url, metrics, log, monotonicMs, opts.accessLog ?? false);
-    // Every refusal below goes through the trace, which counts and logs it.
-    const sendProblem = trace.refuse;
-    const unread = () => !req.complete;
+    // Every refusal below goes through the trace, which counts and logs it; an unread body closes the connection.
     const age = feed?.ageMs() ?? null;
-    if (!verifier || !meta || age === null || age > maxAgeMs) return sendProblem(res, problems.feedStale(age), unread());
+    if (!verifier || !meta || age === null || age > maxAgeMs) return trace.refuse(res, problems.feedStale(age), !req.complete);
 
     const host = req.headers.host;
-    if (host === undefined || hostnameOf(host) === null) return sendProblem(res, problems.badRequest('send a valid Host header'), unread());
+    if (host === undefined || (host !== validHost && hostnameOf(host) === null)) return trace.refuse(res, problems.badRequest('send a valid Host header'), !req.complete);
+    validHost = host;
     const resource = resources.forHost(host);
-    if (!resource) return sendProblem(res, problems.unknownResource(host), unread());
+    if (!resource) return trace.refuse(res, problems.unknownResource(host), !req.complete);
     trace.resource = resource.audience;
 
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const normalized = normalizePath(q < 0 ? target : target.slice(0, q));
-    if (!normalized.ok) return sendProblem(res, problems.badPath(normalized.reason), unread());
+    if (!normalized.ok) return trace.refuse(res, problems.badPath(normalized.reason), !req.complete);
     const path = normalized.path;
     const method = (req.method ?? 'GET').toUpperCase();
 
     const auth = req.headers.authorization;
     const m = auth === undefined ? null : /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(auth);
-    if (!m) return sendProblem(res, auth === undefined ? missingToken() : invalidToken('the Authorization header is not a Bearer token'), unread());
-    const verified = await verifier.verify(m[1]!);
-    if (!verified.ok) {
-      return sendProblem(res, verified.code === 'jwks_unavailable' ? problems.jwksUnavailable() : invalidToken(verified.reason), unread());
+    if (!m) return trace.refuse(res, auth === undefined ? missingToken() : invalidToken('the Authorization header is not a Bearer token'), !req.complete);
+    // A token seen before is answered from the cache without a promise; only a new one waits for its signature check.
+    let token = verifier.cached(m[1]!);
+    if (token === undefined) {
+      const verified = await verifier.check(m[1]!);
+      if (!verified.ok) {
+        return trace.refuse(res, verified.code === 'jwks_unavailable' ? problems.jwksUnavailable() : invalidToken(verified.reason), !req.complete);
+      }
+      token = verified.token;
     }
-    const { claims, scopes } = verified.token;
+    const { claims, scopes } = token;
     trace.principal = claims.sub;
-    if (claims.aud !== resource.audience) return sendProblem(res, invalidToken(`the token is for ${claims.aud}, not for ${resource.audience}`), unread());
+    if (claims.aud !== resource.audience) return trace.refuse(res, invalidToken(`the token is for ${claims.aud}, not for ${resource.audience}`), !req.complete);
     const now = nowS(clock);
-    if (claims.exp <= now) return sendProblem(res, invalidToken('the token has expired'), unread());
+    if (claims.exp <= now) return trace.refuse(res, invalidToken('the token has expired'), !req.complete);
     const revoked = revocations.check(claims, scopes);
     if (revoked) {
       usage.refused(claims, resource.audience, revoked, now);
-      return sendProblem(res, invalidToken(REVOKED_REASON[revoked]), unread());
+      return trace.refuse(res, invalidToken(REVOKED_REASON[revoked]), !req.complete);
     }
 
     const match = matchRoute(resource.routes, method, path);
-    if (match.kind === 'none') return sendProblem(res, problems.noRoute(method, path), unread());
-    if (match.kind === 'method_not_allowed') return sendProblem(res, problems.methodNotAllowed(method, path, match.allow), unread());
+    if (match.kind === 'none') return trace.refuse(res, problems.noRoute(method, path), !req.complete);
+    if (match.kind === 'method_not_allowed') return trace.refuse(res, problems.methodNotAllowed(method, path, match.allow), !req.complete);
     trace.route = match.route.path;
-    const missing = match.route.scopes.filter((s) => !scopes.includes(s));
-    if (missing.length > 0) {
+    if (!holdsAll(scopes, match.route.scopes)) {
+      const missing = match.route.scopes.filter((s) => !scopes.includes(s));
       const problem = insufficientScope({
         policy: holder.current,
         issuer: meta.issuer,
@@ -196,10 +199,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         required: match.route.scopes,
         missing,
       });
-      return sendProblem(res, problem, unread());
+      return trace.refuse(res, problem, !req.complete);
     }
 
-    usage.record(verified.token, claims.sub, match.route, match.route.scopes, resource.audience, now);
+    usage.record(token, claims.sub, match.route, match.route.scopes, resource.audience, now);
     const upstreamStart = monotonicMs();
     const outcome = await upstreams.forward(req, res, {
       origin: resource.upstreamOrigin,
@@ -227,9 +230,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   metrics.watchFeed({ ageMs: () => feed?.ageMs() ?? null, connected: () => feed?.connected ?? false });
   const server: Server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000 }, (req, res) => {
     if (serveOperations(req, res, { metrics, access: metricsAccess, readiness })) return;
-    handle(req, res).catch((err) => {
+    // An edge does not take the caller's X-Request-Id (forward-headers.ts): the id is the gateway's own.
+    const requestId = randomUUID();
+    handle(req, res, requestId).catch((err) => {
       metrics.resource(NO_RESOURCE).outcome('server_error').inc();
-      log.error({ err }, 'gateway request failed');
+      log.error({ err, reqId: requestId }, 'gateway request failed');
+      if (!res.headersSent) res.setHeader('x-request-id', requestId);
       sendProblem(res, new Problem(500, 'server_error', 'the gateway could not complete the request'), true);
     });
   });
@@ -316,6 +322,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await upstreams.close();
     },
   };
+}
+
+function holdsAll(held: readonly string[], required: readonly string[]): boolean {
+  for (let i = 0; i < required.length; i++) if (!held.includes(required[i]!)) return false;
+  return true;
 }
 
 /** A request Node's parser refused (bare CR, LF in a header, oversized headers): answered and closed. */

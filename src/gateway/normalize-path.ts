@@ -18,7 +18,15 @@ const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 /** RFC 3986 pchar minus `%` (handled apart) plus `/`: what may appear raw. */
 const RAW_ALLOWED = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 
+/**
+ * Paths already in normal form: segments of raw pchars that start with
+ * anything but a dot (so no `.`/`..`, no empty segment), no `%`, at most a
+ * trailing slash. Most requests look like this; they need no rebuilding.
+ */
+const ALREADY_NORMAL = /^(?:\/[A-Za-z0-9\-_~!$&'()*+,;=:@][A-Za-z0-9\-._~!$&'()*+,;=:@]*)*\/?$/;
+
 export function normalizePath(raw: string): NormalizedPath {
+  if (ALREADY_NORMAL.test(raw) && raw !== '') return { ok: true, path: raw };
   if (!raw.startsWith('/')) return { ok: false, reason: 'the request target must be a path starting with /' };
   const decoded = decodeUnreserved(raw);
   if (!decoded.ok) return decoded;

@@ -33,15 +33,22 @@ function allows(route: CompiledRoute, method: string): boolean {
   return route.methods === null || route.methods.has(method) || (method === 'HEAD' && route.methods.has('GET'));
 }
 
-/** `method` upper case, `path` normalized. */
+/** One answer object per route, made once: matching a request allocates nothing. */
+const MATCHED = new WeakMap<CompiledRoute, RouteMatch>();
+
 export function matchRoute(routes: readonly CompiledRoute[], method: string, path: string): RouteMatch {
-  const allow = new Set<string>();
+  let allow: Set<string> | null = null;
   for (const route of routes) {
     if (!route.pattern.test(path)) continue;
-    if (allows(route, method)) return { kind: 'matched', route };
+    if (allows(route, method)) {
+      let hit = MATCHED.get(route);
+      if (hit === undefined) MATCHED.set(route, (hit = { kind: 'matched', route }));
+      return hit;
+    }
+    allow ??= new Set<string>();
     for (const m of route.methods ?? []) allow.add(m);
   }
-  if (allow.size === 0) return { kind: 'none' };
+  if (allow === null || allow.size === 0) return { kind: 'none' };
   if (allow.has('GET')) allow.add('HEAD');
   return { kind: 'method_not_allowed', allow: [...allow].sort() };
 }

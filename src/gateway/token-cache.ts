@@ -4,7 +4,7 @@
  * the token, so the cache holds no usable credential. Bounded: the least
  * recently used entry goes first.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { AccessTokenClaims } from '../tokens/claims.js';
 import type { UsageSlots } from './usage-recorder.js';
 
@@ -15,9 +15,11 @@ export interface CachedToken {
   usage?: UsageSlots;
 }
 
-export function tokenCacheKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
-}
+/** SHA-256 of `token`, base64url: the one-shot `crypto.hash` where Node has it (20.12+), which allocates no Hash object. */
+export const tokenCacheKey: (token: string) => string =
+  typeof crypto.hash === 'function'
+    ? (token) => crypto.hash('sha256', token, 'base64url')
+    : (token) => crypto.createHash('sha256').update(token).digest('base64url');
 
 /** Hit and miss counters (metrics); bound once, incremented per lookup. */
 export interface CacheStats {

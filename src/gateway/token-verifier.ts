@@ -70,15 +70,31 @@ export class TokenVerifier {
     await this.jwks.reload().catch(() => {});
   }
 
+  /**
+   * The verified entry of a token seen before and still unexpired, without
+   * waiting for anything; undefined sends the caller to {@link check}.
+   */
+  cached(token: string): CachedToken | undefined {
+    if (token.length > MAX_TOKEN_LENGTH) return undefined;
+    return this.cache.get(tokenCacheKey(token), Math.floor(this.opts.clock.nowMs() / 1000));
+  }
+
+  /** The token checked: from the cache when it was verified before, else by its signature and claims. */
   async verify(token: string): Promise<VerifyResult> {
-    if (token.length > MAX_TOKEN_LENGTH) return { ok: false, code: 'invalid_token', reason: 'the token is too long' };
-    const nowMs = this.opts.clock.nowMs();
+    const hit = this.cached(token);
+    return hit ? { ok: true, token: hit } : this.check(token);
+  }
+
+  /**
+   * Checks a token {@link cached} did not answer for: its signature and
+   * claims, once however many requests carry it at the same time.
+   */
+  check(token: string): Promise<VerifyResult> {
+    if (token.length > MAX_TOKEN_LENGTH) return Promise.resolve({ ok: false, code: 'invalid_token', reason: 'the token is too long' });
     const key = tokenCacheKey(token);
-    const hit = this.cache.get(key, Math.floor(nowMs / 1000));
-    if (hit) return { ok: true, token: hit };
     let pending = this.pending.get(key);
     if (!pending) {
-      pending = this.verifySignature(token, key, nowMs).finally(() => this.pending.delete(key));
+      pending = this.verifySignature(token, key, this.opts.clock.nowMs()).finally(() => this.pending.delete(key));
       this.pending.set(key, pending);
     }
     return pending;

@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeBody } from './pipe-body.js';
+import { watchCallerGone } from './caller-gone.js';
 import { Pool, errors } from 'undici';
 import type { Logger } from 'pino';
 import { downstreamResponseHeaders } from './forward-headers.js';
@@ -55,11 +56,7 @@ export class Upstreams {
     res: ServerResponse,
     target: { origin: string; path: string; headers: string[]; requestId: string },
   ): Promise<'forwarded' | 'aborted' | 'upstream_timeout' | 'upstream_unreachable'> {
-    const abort = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) abort.abort();
-    };
-    res.on('close', onClose);
+    const gone = watchCallerGone(res);
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     let answer: Awaited<ReturnType<Pool['request']>>;
     try {
@@ -68,27 +65,28 @@ export class Upstreams {
         method: req.method as 'GET',
         headers: target.headers,
         body: hasBody ? req : null,
-        signal: abort.signal,
+        signal: gone.signal,
       });
     } catch (err) {
-      res.off('close', onClose);
-      if (abort.signal.aborted) return 'aborted';
+      gone.done();
+      if (gone.left) return 'aborted';
       const timeout = err instanceof errors.HeadersTimeoutError || err instanceof errors.ConnectTimeoutError;
       this.log.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, upstream: target.origin, reqId: target.requestId }, 'upstream request failed');
+      if (!res.headersSent) res.setHeader('x-request-id', target.requestId);
       sendProblem(res, timeout ? problems.upstreamTimeout() : problems.upstreamUnreachable(), !req.complete);
       return timeout ? 'upstream_timeout' : 'upstream_unreachable';
     }
     try {
-      res.writeHead(answer.statusCode, { ...downstreamResponseHeaders(answer.headers), 'x-request-id': target.requestId });
+      res.writeHead(answer.statusCode, downstreamResponseHeaders(answer.headers, target.requestId));
       await pipeBody(answer.body, res);
     } catch (err) {
-      if (!abort.signal.aborted) {
+      if (!gone.left) {
         this.log.warn({ err: { message: (err as Error).message }, upstream: target.origin, reqId: target.requestId }, 'streaming the upstream answer failed');
       }
       answer.body.destroy();
       res.destroy();
     } finally {
-      res.off('close', onClose);
+      gone.done();
     }
     return 'forwarded';
   }

@@ -33,8 +33,9 @@ export class GatewayRequestTrace {
     this.startMs = nowMs();
   }
 
-  /** Sends `problem` as the answer, counts it and logs it. Same signature as `sendProblem`. */
-  readonly refuse = (res: ServerResponse, problem: Problem, close = false): void => {
+  /** Sends `problem` as the answer (with the request id), counts it and logs it. Same signature as `sendProblem`. */
+  refuse(res: ServerResponse, problem: Problem, close = false): void {
+    if (!res.headersSent) res.setHeader('x-request-id', this.id);
     sendProblem(res, problem, close);
     const cells = this.metrics.resource(this.resource);
     cells.outcome(problem.code).inc();
@@ -56,7 +57,7 @@ export class GatewayRequestTrace {
       },
       'gateway refused a request',
     );
-  };
+  }
 
   /**
    * The upstream exchange is over: `outcome` is `forwarded`, or the code of
