@@ -162,15 +162,22 @@ describe('access tokens: RFC 9068 format, verified by jose and refused when wron
     }
   });
 
-  test('tokenHash is base64url SHA-256 of the token; jti has 128 random bits', () => {
+  test('tokenHash is base64url SHA-256 of the token; jti is the issuing millisecond then 80 random bits', () => {
     assert.equal(tokenHash('abc'), 'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
     const token = mintAccessToken(keyring.signer(NOW), claims());
     assert.equal(tokenHash(token), createHash('sha256').update(token).digest('base64url'));
-    const jtis = new Set(Array.from({ length: 1000 }, newJti));
+    const atMs = NOW * 1000 + 123;
+    const jtis = new Set(Array.from({ length: 1000 }, () => newJti(atMs)));
     assert.equal(jtis.size, 1000);
     for (const jti of jtis) {
-      assert.match(jti, /^[A-Za-z0-9_-]{22}$/);
-      assert.equal(Buffer.from(jti, 'base64url').length, 16);
+      assert.match(jti, /^[0-9a-f]{12}[A-Za-z0-9_-]{14}$/);
+      assert.equal(parseInt(jti.slice(0, 12), 16), atMs);
+      assert.equal(Buffer.from(jti.slice(12), 'base64url').length, 10);
     }
+    // Later ids sort after earlier ones, as the primary-key index sees them.
+    const earlier = newJti(atMs);
+    const later = newJti(atMs + 1);
+    assert.ok(earlier.slice(0, 12) < later.slice(0, 12));
+    assert.ok(earlier < later);
   });
 });

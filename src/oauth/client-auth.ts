@@ -89,39 +89,52 @@ export async function authenticateClient(input: ClientAuthInput, deps: ClientAut
     throw new TooManyRequests('too many failed client authentications; try again later', wait / 1000);
   }
 
-  const fail = async (why: string): Promise<never> => {
-    deps.limits.client.recordFailure(clientId, deps.nowMs);
-    deps.limits.address.recordFailure(input.ip, deps.nowMs);
-    await deps.onFailure?.({ clientId, method, address: input.ip, reason: why });
-    throw new InvalidClient(why);
-  };
-
   const client = deps.policy.clients.get(clientId);
-  if (!client) return fail('client authentication failed');
+  if (!client) return fail(deps, input.ip, clientId, method, 'client authentication failed');
 
   switch (method) {
     case 'client_secret_basic':
     case 'client_secret_post':
-      if (!client.secretSha256 || !secretMatches(secret ?? '', client.secretSha256)) {
-        return fail('client authentication failed');
+      if (!client.secretSha256 || !secretMatches(secret ?? '', client)) {
+        return fail(deps, input.ip, clientId, method, 'client authentication failed');
       }
       break;
     case 'private_key_jwt':
-      if (client.jwks.length === 0) return fail('client has no keys for private_key_jwt');
-      if (!(await assertionValid(assertion!, client, deps))) return fail('client assertion is invalid');
+      if (client.jwks.length === 0) return fail(deps, input.ip, clientId, method, 'client has no keys for private_key_jwt');
+      if (!(await assertionValid(assertion!, client, deps))) return fail(deps, input.ip, clientId, method, 'client assertion is invalid');
       break;
     case 'none':
-      if (!client.public) return fail('client authentication is required for a confidential client');
+      if (!client.public) return fail(deps, input.ip, clientId, method, 'client authentication is required for a confidential client');
       break;
   }
   return { client, method };
 }
 
+/** Counts the failure against the client and the address, records it, and refuses. */
+async function fail(deps: ClientAuthDeps, ip: string, clientId: string, method: ClientAuthMethod, why: string): Promise<never> {
+  deps.limits.client.recordFailure(clientId, deps.nowMs);
+  deps.limits.address.recordFailure(ip, deps.nowMs);
+  await deps.onFailure?.({ clientId, method, address: ip, reason: why });
+  throw new InvalidClient(why);
+}
+
+/** Each client's expected secret digest as bytes, decoded from the policy's hex once per loaded policy. */
+const expectedDigests = new WeakMap<ClientDef, Buffer>();
+
 /** Compares digests, not strings: constant time and the same length whatever was sent. */
-function secretMatches(secret: string, expectedHex: string): boolean {
+function secretMatches(secret: string, client: ClientDef): boolean {
+  let expected = expectedDigests.get(client);
+  if (expected === undefined) {
+    expected = Buffer.from(client.secretSha256 ?? '', 'hex');
+    expectedDigests.set(client, expected);
+  }
   const presented = createHash('sha256').update(secret, 'utf8').digest();
-  const expected = Buffer.from(expectedHex, 'hex');
   return expected.length === presented.length && timingSafeEqual(presented, expected);
+}
+
+/** RFC 6749 §2.3.1: both parts are form-urlencoded before base64; most ids and secrets have nothing to decode. */
+function formDecode(part: string): string {
+  return part.includes('%') || part.includes('+') ? decodeURIComponent(part.replace(/\+/g, ' ')) : part;
 }
 
 function decodeBasic(header: string): { id: string; secret: string } {
@@ -129,11 +142,7 @@ function decodeBasic(header: string): { id: string; secret: string } {
   const colon = raw.indexOf(':');
   if (colon < 0) throw new InvalidClient('malformed Basic credentials');
   try {
-    // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-    return {
-      id: decodeURIComponent(raw.slice(0, colon).replace(/\+/g, ' ')),
-      secret: decodeURIComponent(raw.slice(colon + 1).replace(/\+/g, ' ')),
-    };
+    return { id: formDecode(raw.slice(0, colon)), secret: formDecode(raw.slice(colon + 1)) };
   } catch {
     throw new InvalidClient('malformed Basic credentials');
   }

@@ -43,7 +43,7 @@ export async function issueAccessToken(ctx: ServerContext, spec: TokenSpec): Pro
     aud: spec.audience,
     client_id: spec.clientId,
     scope: formatScope(spec.scopes),
-    jti: newJti(),
+    jti: newJti(ctx.clock.nowMs()),
     iat,
     exp,
   };
