@@ -162,6 +162,19 @@ test('upstream headers: caller credentials, hop-by-hop and forged forwarding hea
   assert.deepEqual(down, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
   // The gateway's request id replaces whatever the upstream called its own.
   assert.deepEqual(downstreamResponseHeaders({ 'content-type': 'text/plain', 'X-Request-Id': 'upstream-id' }, 'rid-1'), { 'content-type': 'text/plain', 'x-request-id': 'rid-1' });
+  // The common `Connection: keep-alive` lists only what is dropped anyway; every other header stays, both ways.
+  assert.deepEqual(downstreamResponseHeaders({ 'content-type': 'text/plain', connection: 'Keep-Alive', 'keep-alive': 'timeout=5', 'x-keep': '1' }), {
+    'content-type': 'text/plain',
+    'x-keep': '1',
+  });
+  const kept = upstreamRequestHeaders(['Connection', 'keep-alive', 'Keep-Alive', 'timeout=5', 'X-Keep', '1', 'Accept', '*/*'], {
+    clientAddress: '10.0.0.7',
+    proto: 'http',
+    host: 'billing.internal',
+    requestId: 'rid-2',
+    injected: {},
+  });
+  assert.deepEqual(kept.slice(0, 4), ['X-Keep', '1', 'Accept', '*/*']);
 });
 
 test('injected headers: ${ENV} expanded; a missing or empty variable, or a line break, stops the gateway', () => {

@@ -50,8 +50,9 @@ export interface ForwardFacts {
 const NONE: ReadonlySet<string> = new Set();
 
 function connectionListed(values: readonly string[]): ReadonlySet<string> {
-  // Most requests carry no Connection header: no set to build for them.
+  // Most requests carry no Connection header, and most answers only `keep-alive`, already hop-by-hop: no set to build for them.
   if (values.length === 0) return NONE;
+  if (values.length === 1 && HOP_BY_HOP.has(values[0]!.toLowerCase())) return NONE;
   const out = new Set<string>();
   for (const v of values) for (const t of v.split(',')) if (t.trim()) out.add(t.trim().toLowerCase());
   return out;
@@ -72,7 +73,8 @@ export function upstreamRequestHeaders(rawHeaders: readonly string[], facts: For
     if (DROP_UPSTREAM.has(lower) || lower in facts.injected) continue;
     out.push(name, rawHeaders[i + 1] ?? '');
   }
-  const kept = connection === null ? out : withoutListed(out, connectionListed(connection));
+  const listed = connection === null ? NONE : connectionListed(connection);
+  const kept = listed.size === 0 ? out : withoutListed(out, listed);
   kept.push('x-forwarded-for', facts.clientAddress, 'x-forwarded-proto', facts.proto, 'x-forwarded-host', facts.host, 'x-request-id', facts.requestId);
   for (const name in facts.injected) kept.push(name, facts.injected[name]!);
   return kept;
