@@ -8,6 +8,7 @@ import { PreparedQuery } from '../store/prepared.js';
 import { VerifiedRows } from './verified-rows.js';
 import { findIssuedToken, type TokenRow } from './issued-token.js';
 import { recordRevokedTokenUse, type PresentedAt } from './revoked-token-use.js';
+import { WITHDRAWN_REASON } from '../revocations/scope-withdrawal.js';
 
 export type { TokenRow };
 
@@ -28,7 +29,10 @@ export async function activeToken(ctx: ServerContext, token: string, presentedAt
   if (!row) return null;
   const now = nowS(ctx.clock);
   if (row.revoked_at !== null || row.exp <= now) {
-    if (presentedAt && row.revoked_at !== null && row.exp > now) recordRevokedTokenUse(ctx, row, 'token_revoked', presentedAt);
+    // A policy withdrawal is not someone's revocation: its tokens are refused without a revoked-use alert, as at the gateways.
+    if (presentedAt && row.revoked_at !== null && row.exp > now && row.revoked_reason !== WITHDRAWN_REASON) {
+      recordRevokedTokenUse(ctx, row, 'token_revoked', presentedAt);
+    }
     return null;
   }
   if (!ctx.keyring.verificationKey(row.kid)) return null;
