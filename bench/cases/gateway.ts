@@ -36,6 +36,7 @@ const GW: Who = { serverId: 'jitgate-gateway', label: 'jitgate gateway', role: '
 const PROXY: Who = { serverId: 'plain-proxy', label: 'plain proxy', role: 'peer' };
 const GW_HALF: Who = { serverId: 'jitgate-gateway-half', label: 'jitgate gateway at half load', role: 'jitgate' };
 const PROXY_HALF: Who = { serverId: 'plain-proxy-half', label: 'plain proxy at half load', role: 'peer' };
+const PROXY_SCALED: Who = { serverId: 'plain-proxy-scaled', label: "plain proxy at half load × the gateway's CPU per request", role: 'peer' };
 
 /** Sends every request of `load` once through `proxy` and checks the upstream's answer came back. */
 async function checkPasses(proxy: RunningServer, load: HttpLoad): Promise<void> {
@@ -110,10 +111,20 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
       `${rounds} rounds of ${(settings.durationS / rounds).toFixed(1)} s taking turns with the plain proxy, latencies pooled`;
     step = GW_HALF;
     log(`both at ${rate} req/s, ${rounds} rounds each, taking turns`);
-    const half = await interleavedOpenLoads([{ pid: gw.pid, load: gwLoad }, { pid: proxy.pid, load: pxLoad }], rate, settings, rounds);
+    // A reference beside the two: the plain proxy driven faster by the ratio of the two processes' CPU per request at their
+    // most, so that it spends about what the gateway spends at half load. How much of the added p99 that CPU alone explains.
+    const cpuRatio = gwMax.serverCpuUsPerReq && pxMax.serverCpuUsPerReq ? gwMax.serverCpuUsPerReq / pxMax.serverCpuUsPerReq : 1;
+    const scaledRate = Math.round(rate * cpuRatio);
+    const half = await interleavedOpenLoads(
+      [{ pid: gw.pid, load: gwLoad }, { pid: proxy.pid, load: pxLoad }, { pid: proxy.pid, load: pxLoad, rate: scaledRate }],
+      rate,
+      settings,
+      rounds,
+    );
     const gwHalf = asLoad(half.figures[0]!, GW_HALF, halfDescribe);
     const pxHalf = asLoad(half.figures[1]!, PROXY_HALF, halfDescribe);
-    loads.push(gwHalf, pxHalf);
+    const pxScaled = asLoad(half.figures[2]!, PROXY_SCALED, halfDescribe.replace(`a fixed ${rate.toLocaleString('en-US')} req/s (half of the gateway's most)`, `a fixed ${scaledRate.toLocaleString('en-US')} req/s (half load × ${cpuRatio.toFixed(2)}, the gateway's CPU per request over the plain proxy's at their most)`));
+    loads.push(gwHalf, pxHalf, pxScaled);
     log(`half load p99: gateway ${gwHalf.p99Ms} ms, plain proxy ${pxHalf.p99Ms} ms`);
     const [gwRounds, pxRounds] = half.roundP99Ms as [number[], number[]];
     const roundAdded = gwRounds.map((g, i) => g - pxRounds[i]!);
@@ -124,6 +135,8 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
       `p99 per round, gateway: ${gwRounds.map((x) => x.toFixed(2)).join(', ')} ms; plain proxy: ${pxRounds.map((x) => x.toFixed(2)).join(', ')} ms; ` +
         `added p99 per round ${roundAdded.map((x) => x.toFixed(2)).join(', ')} ms (median ${median.toFixed(2)} ms)`,
       `CPU per request at the same rate: gateway ${gwHalf.serverCpuUsPerReq?.toFixed(0)} µs, plain proxy ${pxHalf.serverCpuUsPerReq?.toFixed(0)} µs`,
+      `the plain proxy at ${scaledRate.toLocaleString('en-US')} req/s (× ${cpuRatio.toFixed(2)}, the gateway's CPU per request over its own at their most): ` +
+        `p99 ${pxScaled.p99Ms} ms, ${(pxScaled.p99Ms - pxHalf.p99Ms).toFixed(3)} ms over its own at half load (a reference: what that much more CPU does to the tail on this machine)`,
     ];
   } catch (err) {
     out.failures.push(await asFailure(step, err, [gw, proxy, node, upstream].filter((s): s is RunningServer => s !== null)));

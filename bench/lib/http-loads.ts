@@ -181,6 +181,7 @@ function figuresOf(windows: readonly OpenWindow[]): HttpFigures {
     serverMaxSampledRssMiB: Math.max(...windows.map((w) => w.window.serverMaxSampledRssMiB ?? 0)),
     clientCpuPct: sum((w) => (w.window.clientCpuPct ?? 0) * w.wallS) / wallS,
     loadAvgBefore: first.loadAvgBefore,
+    stealPct: sum((w) => (w.window.stealPct ?? 0) * w.wallS) / wallS,
   };
 }
 
@@ -190,6 +191,8 @@ const newPool = (load: HttpLoad, settings: MeasureSettings) => new Pool(load.ori
 export interface OpenTarget {
   pid: number;
   load: HttpLoad;
+  /** This target's own rate per second, instead of the common one. */
+  rate?: number;
 }
 
 /** Pooled figures per target, and each round's p99 per target (ms), in target order. */
@@ -202,7 +205,7 @@ export interface InterleavedFigures {
 const ROUND_WARMUP_S = 0.5;
 
 /**
- * The same open load on several targets, in `rounds` short rounds that take
+ * The same open load (`rate`, or a target's own) on several targets, in `rounds` short rounds that take
  * turns (A B, B A, A B, …) instead of one long window each: a machine whose
  * background load drifts during the run then weighs on every target alike,
  * where back-to-back windows would hand the drift to whichever ran second.
@@ -220,8 +223,9 @@ export async function interleavedOpenLoads(targets: readonly OpenTarget[], rate:
       for (const i of order) {
         const t = targets[i]!;
         const warmupS = windows[i]!.length === 0 ? settings.warmupS : Math.min(settings.warmupS, ROUND_WARMUP_S);
-        if (warmupS > 0) await paced(pools[i]!, t.load, rate, warmupS, () => {}, () => {});
-        windows[i]!.push(await openWindow(pools[i]!, t.pid, t.load, rate, perRoundS));
+        const r = t.rate ?? rate;
+        if (warmupS > 0) await paced(pools[i]!, t.load, r, warmupS, () => {}, () => {});
+        windows[i]!.push(await openWindow(pools[i]!, t.pid, t.load, r, perRoundS));
       }
     }
   } finally {

@@ -54,6 +54,25 @@ export async function readLoadAvg1(): Promise<number> {
   return Number(text.split(' ')[0]);
 }
 
+/** The machine's CPU time so far, in clock ticks: all of it, and what the hypervisor stole (the `cpu` line of /proc/stat). */
+export async function readMachineTicks(): Promise<{ total: number; steal: number }> {
+  return parseMachineTicks(await readFile('/proc/stat', 'utf8'));
+}
+
+/** The `cpu` line of /proc/stat as total and stolen ticks. */
+export function parseMachineTicks(text: string): { total: number; steal: number } {
+  const fields = text.slice(0, text.indexOf('\n')).trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already inside user.
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { total, steal: fields[7] ?? 0 };
+}
+
+/** Percent of the machine's CPU time stolen between two readings. */
+export function stealPctBetween(a: { total: number; steal: number }, b: { total: number; steal: number }): number {
+  const total = b.total - a.total;
+  return total > 0 ? ((b.steal - a.steal) / total) * 100 : 0;
+}
+
 /**
  * Samples VmRSS of a process at an interval until stopped; the largest sample
  * catches peaks that VmHWM (lifetime high-water mark) would attribute to start-up.

@@ -156,6 +156,8 @@ function caseDetails(c: CaseResult): string {
   for (const n of c.subjectNotes) parts.push(`Note on ${n.label}: ${n.note}`, '');
   const loadAvg = c.loads.map((l) => `${l.label} ${l.loadAvgBefore.toFixed(2)}`).join(', ');
   if (loadAvg) parts.push(`1-minute load average before each measured load: ${loadAvg}.`, '');
+  const steal = c.loads.filter((l) => l.stealPct !== undefined).map((l) => `${l.label} ${l.stealPct!.toFixed(1)}%`).join(', ');
+  if (steal) parts.push(`CPU time the hypervisor gave to other guests during each measured load (steal): ${steal}.`, '');
   return parts.join('\n');
 }
 

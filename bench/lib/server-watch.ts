@@ -3,12 +3,12 @@
  * process, its memory, and this (client) process's CPU, read from /proc
  * around the window. Shared by the fixed-load and the cycle-load drivers.
  */
-import { readCpuSeconds, readLoadAvg1, readMemory, sampleRss } from './proc-stats.js';
+import { readCpuSeconds, readLoadAvg1, readMachineTicks, readMemory, sampleRss, stealPctBetween } from './proc-stats.js';
 import type { LoadResult } from './types.js';
 
 export type WindowFigures = Pick<
   LoadResult,
-  'serverCpuS' | 'serverCpuPct' | 'serverCpuUsPerReq' | 'serverPeakRssMiB' | 'serverMaxSampledRssMiB' | 'clientCpuPct' | 'loadAvgBefore'
+  'serverCpuS' | 'serverCpuPct' | 'serverCpuUsPerReq' | 'serverPeakRssMiB' | 'serverMaxSampledRssMiB' | 'clientCpuPct' | 'loadAvgBefore' | 'stealPct'
 >;
 
 export interface ServerWatch {
@@ -21,6 +21,7 @@ const MIB = 1024;
 /** Starts watching the server process `pid` (and this process) now. */
 export async function watchServer(pid: number): Promise<ServerWatch> {
   const loadAvgBefore = await readLoadAvg1();
+  const ticks0 = await readMachineTicks();
   const cpu0 = await readCpuSeconds(pid);
   const client0 = process.cpuUsage();
   const rss = sampleRss(pid);
@@ -29,6 +30,7 @@ export async function watchServer(pid: number): Promise<ServerWatch> {
     async end(completed: number): Promise<WindowFigures> {
       const wallS = (performance.now() - t0) / 1000;
       const cpu1 = await readCpuSeconds(pid);
+      const stealPct = stealPctBetween(ticks0, await readMachineTicks());
       const client = process.cpuUsage(client0);
       const maxRssKiB = await rss.stop();
       const mem = await readMemory(pid);
@@ -41,6 +43,7 @@ export async function watchServer(pid: number): Promise<ServerWatch> {
         serverMaxSampledRssMiB: Math.max(maxRssKiB, mem.rssKiB) / MIB,
         clientCpuPct: ((client.user + client.system) / 1e3 / (wallS * 1000)) * 100,
         loadAvgBefore,
+        stealPct,
       };
     },
   };

@@ -303,6 +303,12 @@ export interface LoadResult {
   clientCpuPct: number;
   /** 1-minute load average just before the measured load. */
   loadAvgBefore: number;
+  /**
+   * Share of the machine's CPU time the hypervisor gave to other guests
+   * during the measured load (`steal` in /proc/stat), percent; absent where
+   * not measured. Tails and ratios are least to be trusted when it is high.
+   */
+  stealPct?: number;
   /** Reasons the figure is not clean; empty when it is. */
   problems: string[];
   describe: string;

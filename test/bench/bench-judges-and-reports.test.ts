@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compare, loadProblems, runFails, type SubjectOutcome } from '../../bench/lib/verdict.js';
 import { NOTES_MARKER, resultsTable, withNotes } from '../../bench/lib/report.js';
-import { parseStatCpuTicks, parseStatusMemory } from '../../bench/lib/proc-stats.js';
+import { parseMachineTicks, parseStatCpuTicks, parseStatusMemory, stealPctBetween } from '../../bench/lib/proc-stats.js';
 import { parseOptions } from '../../bench/lib/options.js';
 import type { CaseResult, LoadResult } from '../../bench/lib/types.js';
 
@@ -81,6 +81,12 @@ test('/proc parsers read CPU ticks past a command name holding spaces and parent
   assert.equal(parseStatCpuTicks(stat), 325);
   assert.deepEqual(parseStatusMemory('Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n'), { hwmKiB: 204800, rssKiB: 102400 });
   assert.throws(() => parseStatusMemory('Name:\tnode\n'), /VmHWM/);
+  // user nice system idle iowait irq softirq steal guest guest_nice: guest time is inside user, so not added again.
+  const a = parseMachineTicks('cpu  1000 0 200 700 50 0 20 30 400 0\ncpu0 1 2 3\n');
+  assert.deepEqual(a, { total: 2000, steal: 30 });
+  const b = parseMachineTicks('cpu  1100 0 220 780 50 0 20 80 400 0\n');
+  assert.equal(stealPctBetween(a, b), 20);
+  assert.equal(stealPctBetween(a, a), 0);
 });
 
 test('options: quick defaults, no report unless asked, unknown cases refused', () => {

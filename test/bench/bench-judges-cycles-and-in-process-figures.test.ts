@@ -70,6 +70,7 @@ test('a peer limited to some jitgate servers is compared only with those', () =>
 
 test('the report names each unit, shows µs for decisions, per-step figures for cycles, and no server figures in-process', () => {
   const cycle = figure('jitgate (SQLite)', 'cycle', 612, {
+    stealPct: 7.25,
     steps: [{ step: 'request', ok: 1836, p50Ms: 3.5, p99Ms: 12, maxMs: 30, statusCodes: { '201': 1836 } }],
   });
   const decision = figure('jitgate policy engine (in-process)', 'decision', 39_450, {
@@ -102,6 +103,9 @@ test('the report names each unit, shows µs for decisions, per-step figures for 
   assert.match(md, /\| measured \| decisions\/s \| p50 µs \| p90 µs \| p99 µs \| max µs \|/);
   assert.match(md, /\| jitgate policy engine \(in-process\) \| 39,450 \| 15.9 \| 40.0 \| 71.3 \| 2500.0 \| 118,350 \| — \| — \| — \|/);
   assert.match(md, /^- outcomes: deny 1, stages 2$/m);
+  // Steal is shown where it was measured, and only there.
+  assert.match(md, /^CPU time the hypervisor gave to other guests during each measured load \(steal\): jitgate \(SQLite\) 7\.3%\.$/m);
+  assert.equal((md.match(/\(steal\)/g) ?? []).length, 1);
 });
 
 test('percentiles are nearest-rank over the sorted samples', () => {
