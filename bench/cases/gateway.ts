@@ -47,8 +47,15 @@ async function checkPasses(proxy: RunningServer, load: HttpLoad): Promise<void> 
   }
 }
 
-/** The added-p99 verdict: gateway p99 minus plain-proxy p99, both at the same fixed rate. */
-function addedP99(gw: LoadResult | undefined, px: LoadResult | undefined): Comparison {
+/**
+ * The added-p99 verdict: gateway p99 minus plain-proxy p99, both at the same
+ * fixed rate, latencies pooled over the rounds. On a shared machine the
+ * plain proxy's own p99 moves from round to round by more than the 1 ms
+ * being judged; that spread (max − min of its per-round p99) is taken as the
+ * noise of the difference. A pass must hold with the noise added, a fail
+ * with it taken away; in between the run cannot tell, and says so.
+ */
+export function addedP99(gw: LoadResult | undefined, px: LoadResult | undefined, proxyRoundP99Ms: readonly number[] = []): Comparison {
   const base = {
     caseName: 'gateway',
     jitgate: 'jitgate gateway, added p99 at half load',
@@ -64,9 +71,11 @@ function addedP99(gw: LoadResult | undefined, px: LoadResult | undefined): Compa
   const dirty = [gw, px].find((l) => l.problems.length > 0);
   if (dirty) return { ...base, p99Ms: null, verdict: 'invalid', why: `${dirty.label}: ${dirty.problems.join('; ')}` };
   const added = gw.p99Ms - px.p99Ms;
-  return added <= MAX_ADDED_P99_MS
-    ? { ...base, p99Ms: added, verdict: 'pass', why: `added p99 ${added.toFixed(3)} ms` }
-    : { ...base, p99Ms: added, verdict: 'fail', why: `added p99 ${added.toFixed(3)} ms > ${MAX_ADDED_P99_MS} ms` };
+  const noise = proxyRoundP99Ms.length > 1 ? Math.max(...proxyRoundP99Ms) - Math.min(...proxyRoundP99Ms) : 0;
+  const text = `added p99 ${added.toFixed(3)} ms, noise ±${noise.toFixed(3)} ms (the plain proxy's own p99 from round to round)`;
+  if (added + noise <= MAX_ADDED_P99_MS) return { ...base, p99Ms: added, verdict: 'pass', why: text };
+  if (added - noise > MAX_ADDED_P99_MS) return { ...base, p99Ms: added, verdict: 'fail', why: `${text} > ${MAX_ADDED_P99_MS} ms` };
+  return { ...base, p99Ms: added, verdict: 'invalid', why: `inconclusive: ${text}; the noise is larger than the ${MAX_ADDED_P99_MS} ms to judge` };
 }
 
 async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
@@ -79,6 +88,7 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
   let gw: RunningServer | null = null;
   let proxy: RunningServer | null = null;
   let step: Who = GW;
+  let proxyRounds: number[] = [];
   try {
     log('starting the upstream, a jitgate node (SQLite) and the gateway');
     upstream = await startUpstream(env);
@@ -127,6 +137,7 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
     loads.push(gwHalf, pxHalf, pxScaled);
     log(`half load p99: gateway ${gwHalf.p99Ms} ms, plain proxy ${pxHalf.p99Ms} ms`);
     const [gwRounds, pxRounds] = half.roundP99Ms as [number[], number[]];
+    proxyRounds = pxRounds;
     const roundAdded = gwRounds.map((g, i) => g - pxRounds[i]!);
     const median = [...roundAdded].sort((a, b) => a - b)[Math.floor(roundAdded.length / 2)]!;
     gwHalf.facts = [
@@ -153,6 +164,7 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
     addedP99(
       loads.find((l) => l.serverId === GW_HALF.serverId),
       loads.find((l) => l.serverId === PROXY_HALF.serverId),
+      proxyRounds,
     ),
   ];
   out.servers = [
