@@ -217,6 +217,22 @@ describe('CLI: request, approve, exchange, exec, release against a real server',
     assert.match(r.stderr, /jitgate login --server /);
   });
 
+  test('revoke names a grant or --principal, never both or neither; revoking a principal without jitgate:admin exits 1', async () => {
+    const [neither, both, refused] = await Promise.all([
+      dave.run(['revoke', '--reason', 'cleaning up']),
+      dave.run(['revoke', 'gr_x', '--principal', 'user:bob', '--reason', 'cleaning up']),
+      dave.run(['revoke', '--principal', 'user:bob', '--reason', 'cleaning up']),
+    ]);
+    for (const r of [neither, both]) {
+      assert.notEqual(r.code, 0, show(r));
+      assert.match(r.stderr, /name a grant id or --principal, not both and not neither/);
+    }
+    assert.equal(refused.code, 1, show(refused));
+    assert.match(refused.stderr, /revoking a principal needs jitgate:admin/);
+    const bobMe = await bob.run(['me', '--json']);
+    assert.equal(bobMe.code, 0, show(bobMe));
+  });
+
   test('logout revokes the token: a kept copy of the login is refused by the server', async () => {
     const file = join(dave.configHome, 'jitgate', 'credentials.json');
     const copy = readFileSync(file, 'utf8');

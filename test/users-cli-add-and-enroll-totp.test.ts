@@ -95,6 +95,8 @@ forEachDatabase('jitgate users', (open) => {
     assert.equal(passwd.code, 0, passwd.stderr);
     const removed = await jitgate(['users', 'remove', 'bob', '--db', db]);
     assert.equal(removed.code, 0, removed.stderr);
+    // What the removal revoked is said; bob held nothing here.
+    assert.equal(removed.stdout, 'removed user bob; revoked 0 token(s), 0 grant(s), 0 refresh token families, 0 login session(s)\n');
     assert.match((await jitgate(['users', 'list', '--db', db])).stdout, /^no users yet in /);
   });
 });

@@ -1,4 +1,4 @@
-/** `jitgate revoke`: ends someone's grant at once, with a reason. */
+/** `jitgate revoke`: ends someone's grant, or everything a principal holds, at once, with a reason. */
 import type { Command } from 'commander';
 import { action, processIo, type CliIo } from './client/cli-io.js';
 import { usage } from './client/failure.js';
@@ -10,30 +10,62 @@ import type { GrantView } from './client/types.js';
 interface RevokeFlags {
   server?: string;
   reason?: string;
+  principal?: string;
   json?: boolean;
 }
 
+/** What POST /principals/{principal}/revoke answers. */
+interface PrincipalRevocationView {
+  principal: string;
+  at: string;
+  tokens: number;
+  grants: number;
+  refresh_families: number;
+  sessions: number;
+}
+
 export function register(program: Command, io: CliIo = processIo()): void {
-  withServer(program.command('revoke').description('end a grant at once: every token it put scopes into stops working').argument('<grant-id>', 'grant id'))
+  withServer(
+    program
+      .command('revoke')
+      .description('end a grant at once (every token it put scopes into stops working), or with --principal everything a principal holds')
+      .argument('[grant-id]', 'grant id'),
+  )
+    .option('--principal <principal>', 'instead of one grant: every token, grant, refresh token and login session of user:<id> or client:<id> (needs jitgate:admin)')
     .option('--reason <text>', 'why (required; recorded in the audit log)')
-    .option('--json', 'print the grant as JSON')
+    .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
       `
 Revocation takes effect immediately at introspection and at every gateway.
-To give up your own grant early, use jitgate release instead.
+To give up your own grant early, use jitgate release instead. Revoking a
+principal ends what it holds now; a principal still in the policy can log in
+and ask again afterwards (remove it from the policy, or remove the local
+user, to keep it out).
 
-Example:
+Examples:
   $ jitgate revoke 01J… --reason "incident closed; access no longer needed"
+  $ jitgate revoke --principal user:mallory --reason "laptop reported stolen"
 
 Exit status: 0 revoked, 1 not (already over, not allowed, not found).`,
     )
     .action(
-      action(io, async (id: string, flags: RevokeFlags) => {
+      action(io, async (id: string | undefined, flags: RevokeFlags) => {
         const reason = flags.reason?.trim();
         if (!reason) throw usage('--reason "…" is required: revocations are audited with their reason');
+        if ((id === undefined) === (flags.principal === undefined)) throw usage('name a grant id or --principal, not both and not neither');
         const session = openSession(flags, io);
-        const grant = await session.api.post<GrantView>(`/grants/${encodeURIComponent(id)}/revoke`, { reason });
+        if (flags.principal !== undefined) {
+          const done = await session.api.post<PrincipalRevocationView>(`/principals/${encodeURIComponent(flags.principal)}/revoke`, { reason });
+          io.out(
+            flags.json
+              ? json(done)
+              : `revoked ${done.principal} at ${done.at}: ${done.tokens} token(s), ${done.grants} grant(s), ` +
+                  `${done.refresh_families} refresh token famil${done.refresh_families === 1 ? 'y' : 'ies'}, ${done.sessions} login session(s)`,
+          );
+          return;
+        }
+        const grant = await session.api.post<GrantView>(`/grants/${encodeURIComponent(id!)}/revoke`, { reason });
         io.out(flags.json ? json(grant) : describeGrant(grant, io.nowMs()));
       }),
     );

@@ -168,14 +168,17 @@ Example:
   users
     .command('remove')
     .argument('<name>', 'an existing user')
-    .description('delete a user (tokens already issued run out on their own; revoke them with `jitgate revoke`)')
+    .description("delete a user and revoke at once everything it holds: tokens, grants, refresh tokens, login sessions")
     .option('--db <url>', DB_OPTION_HELP)
     .action(async (name: string, flags: DbFlags) => {
       const { checkUsername } = await import('../identity/local-users.js');
       checkUsername(name);
       await withUsers(flags, false, async (svc) => {
-        await svc.remove(name);
-        process.stdout.write(`removed user ${name}\n`);
+        const r = await svc.remove(name);
+        process.stdout.write(
+          `removed user ${name}; revoked ${r.tokens} token(s), ${r.grants} grant(s), ${r.refresh_families} refresh token famil${r.refresh_families === 1 ? 'y' : 'ies'}, ` +
+            `${r.sessions} login session(s)\n`,
+        );
       });
     });
 }

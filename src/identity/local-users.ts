@@ -18,6 +18,7 @@ import { lockedFor, lockoutSeconds } from './lockout.js';
 import { MFA_ACR } from './mfa.js';
 import { checkPasswordStrength, hashPassword, MAX_PASSWORD_LENGTH, needsRehash, verifyPassword } from './password-hash.js';
 import type { AuthenticatedPerson } from './person.js';
+import { revokePrincipalIn, type PrincipalRevocation } from '../access/principal-revocation.js';
 import { generateTotpSecret, matchTotpStep, totpSecretBase32, totpUri } from './totp.js';
 
 /** Lower-case letters, digits, `.`, `_`, `-`; 1 to 64 characters. */
@@ -169,12 +170,18 @@ export class LocalUsers {
   }
 
   /** Deletes a user; `user_unknown` when there is none. Tokens already issued to them are not touched here. */
-  async remove(username: string): Promise<void> {
+  /**
+   * Deletes the user and, in the same transaction, revokes everything
+   * `user:<name>` holds (tokens, grants, refresh families, login sessions):
+   * a removed user's access ends with the account, not when its tokens run out.
+   */
+  async remove(username: string): Promise<PrincipalRevocation> {
     checkUsername(username);
-    await this.#audit.transact(async (trx, append) => {
+    return this.#audit.transact(async (trx, append) => {
       const r = await trx.deleteFrom('users').where('username', '=', username).executeTakeFirst();
       if (Number(r.numDeletedRows) === 0) throw unknownUser(username);
       await append([userEvent(USER_REMOVED_EVENT, username, {})]);
+      return revokePrincipalIn(trx, append, { principal: `user:${username}`, by: null, reason: 'the local user was removed', at: nowS(this.#clock) });
     });
   }
 

@@ -4,6 +4,7 @@ import { problemHandler } from './problem-handler.js';
 import { Problem } from '../problem.js';
 import { registerRequestRoutes } from './requests-routes.js';
 import { registerGrantRoutes } from './grants-routes.js';
+import { registerPrincipalRoutes } from './principals-routes.js';
 import { registerMeRoute } from './me-route.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerAlertRoutes } from './alerts-routes.js';
@@ -30,6 +31,7 @@ export async function apiPlugin(api: FastifyInstance, ctx: ServerContext): Promi
   });
   registerRequestRoutes(api, ctx);
   registerGrantRoutes(api, ctx);
+  registerPrincipalRoutes(api, ctx);
   registerMeRoute(api, ctx);
   registerAuditRoutes(api, ctx);
   registerAlertRoutes(api, ctx);
