@@ -8,6 +8,7 @@ import { sessionFits } from './session-fits.js';
 import { finishAuthorize } from './finish-authorize.js';
 import { browserValue } from './browser-binding.js';
 import { createPendingLogin } from './login-requests.js';
+import { refuseLoginStart } from './start-limit.js';
 import { messagePage, sendPage } from './html.js';
 
 /**
@@ -46,6 +47,7 @@ export function registerAuthorize(app: FastifyInstance, ctx: ServerContext): voi
         303,
       );
     }
+    if (refuseLoginStart(ctx, req, reply)) return reply;
     const browser = browserValue(ctx, req, reply);
     const id = await createPendingLogin(ctx, 'authorize', request, request.requireMfa, browser);
     return reply.header('cache-control', 'no-store').redirect(`/login?request=${encodeURIComponent(id)}`, 303);

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../http/context.js';
 import type { FormParams } from '../http/form-body.js';
 import { findDeviceAuthorization, formatUserCode, normalizeUserCode } from '../oauth/device-codes.js';
+import { refuseLoginStart } from './start-limit.js';
 import { createPendingLogin, findPendingLogin, updatePendingRequest, type PendingLogin } from './login-requests.js';
 import { browserValue, csrfToken, formTrusted, sameBrowser } from './browser-binding.js';
 import { cookieNames, readCookie } from './cookies.js';
@@ -25,6 +26,7 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: ServerContext): 
     const typed = q.get('user_code') ?? '';
     const normalized = normalizeUserCode(typed);
     const userCode = normalized ? formatUserCode(normalized) : typed.slice(0, 16);
+    if (refuseLoginStart(ctx, req, reply)) return reply;
     const browser = browserValue(ctx, req, reply);
     const id = await createPendingLogin(ctx, 'device', { userCode: null }, false, browser);
     const pending = (await findPendingLogin(ctx, id))!;
