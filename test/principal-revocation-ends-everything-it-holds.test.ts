@@ -102,7 +102,8 @@ forEachDatabase('revoking a principal', (open) => {
     const summary = (await h.events('principal.revoked')).find((e) => e.subject === 'user:bob');
     assert.equal(summary?.actor, null);
     assert.equal(summary?.data.reason, 'the local user was removed');
-    // Nothing to remove twice, and nothing else revoked by the refusal.
+    // Nothing to remove twice, and the refusal revokes nothing: no second summary is recorded.
     await assert.rejects(h.srv.ctx.users.remove(BOB.username), (e: { code?: string }) => e.code === 'user_unknown');
+    assert.equal((await h.events('principal.revoked')).filter((e) => e.subject === 'user:bob').length, 1);
   });
 });

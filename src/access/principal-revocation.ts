@@ -16,6 +16,8 @@ import { nowS, type Clock } from '../util/clock.js';
 import { auditRecordOf } from './audit-mapping.js';
 import { revokeGrant } from './grant-commands.js';
 import { grantRecordOf } from './stored-grant.js';
+import { liveGrantsOf } from './grant-rows.js';
+import { markTokensRevoked } from '../oauth/revoke-token.js';
 
 export const PRINCIPAL_REVOKED_EVENT = 'principal.revoked';
 
@@ -39,9 +41,6 @@ export interface PrincipalRevocationDeps {
   clock: Clock;
 }
 
-/** Rows per `IN (…)` list. */
-const CHUNK = 500;
-
 /** Revokes everything `principal` holds now, in its own transaction; `by` is who asked, `reason` why. */
 export function revokePrincipal(deps: PrincipalRevocationDeps, principal: string, by: string | null, reason: string): Promise<PrincipalRevocation> {
   const at = nowS(deps.clock);
@@ -58,19 +57,13 @@ export async function revokePrincipalIn(
   const events: NewAuditEvent[] = [];
 
   // Grants first: their revocation events end their elevated tokens at the gateways even before the tokens' own.
-  const grants = await trx
-    .selectFrom('grants')
-    .selectAll()
-    .where('principal', '=', principal)
-    .where('revoked_at', 'is', null)
-    .where('released_at', 'is', null)
-    .where('ends_at', '>', at)
-    .execute();
+  // Every live grant, however many: none may be left out.
   let grantsRevoked = 0;
-  for (const row of grants) {
+  for (const row of await liveGrantsOf(trx, principal, at, Number.MAX_SAFE_INTEGER)) {
     // `by` null: an operator working on the database (removing a local user), who is no principal.
     const result = revokeGrant(grantRecordOf(row), { by: by ?? '', at, reason });
     if (!result.ok) continue;
+    // Still unrevoked and unreleased: a revocation racing this one on another connection is recorded once.
     const res = await trx
       .updateTable('grants')
       .set({ revoked_at: at, revoked_by: by, revoke_reason: reason })
@@ -94,14 +87,12 @@ export async function revokePrincipalIn(
     .where('revoked_at', 'is', null)
     .where('exp', '>', at)
     .execute();
-  for (let i = 0; i < tokens.length; i += CHUNK) {
-    await trx
-      .updateTable('tokens')
-      .set({ revoked_at: at, revoked_reason: PRINCIPAL_REVOKED_REASON })
-      .where('jti', 'in', tokens.slice(i, i + CHUNK).map((t) => t.jti))
-      .where('revoked_at', 'is', null)
-      .execute();
-  }
+  await markTokensRevoked(
+    trx,
+    tokens.map((t) => t.jti),
+    at,
+    PRINCIPAL_REVOKED_REASON,
+  );
   for (const t of tokens) {
     events.push({ type: 'token.revoked', actor: by, subject: principal, data: { jti: t.jti, client_id: t.client_id, reason } });
   }
@@ -123,16 +114,8 @@ export async function revokePrincipalIn(
 
   const sessions = await trx.deleteFrom('login_sessions').where('principal', '=', principal).executeTakeFirst();
 
-  const summary: PrincipalRevocation = {
-    principal,
-    at,
-    tokens: tokens.length,
-    grants: grantsRevoked,
-    refresh_families: families.length,
-    sessions: Number(sessions.numDeletedRows),
-  };
-  const { principal: _p, at: _at, ...counts } = summary;
+  const counts = { tokens: tokens.length, grants: grantsRevoked, refresh_families: families.length, sessions: Number(sessions.numDeletedRows) };
   events.push({ type: PRINCIPAL_REVOKED_EVENT, actor: by, subject: principal, data: { principal, reason, ...counts }, atMs: at * 1000 });
   await append(events);
-  return summary;
+  return { principal, at, ...counts };
 }

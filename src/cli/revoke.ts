@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { action, processIo, type CliIo } from './client/cli-io.js';
 import { usage } from './client/failure.js';
 import { describeGrant } from './client/grant-text.js';
+import { revokedCounts } from './client/revocation-text.js';
 import { json, withServer } from './client/options.js';
 import { openSession } from './client/session.js';
 import type { GrantView } from './client/types.js';
@@ -60,8 +61,7 @@ Exit status: 0 revoked, 1 not (already over, not allowed, not found).`,
           io.out(
             flags.json
               ? json(done)
-              : `revoked ${done.principal} at ${done.at}: ${done.tokens} token(s), ${done.grants} grant(s), ` +
-                  `${done.refresh_families} refresh token famil${done.refresh_families === 1 ? 'y' : 'ies'}, ${done.sessions} login session(s)`,
+              : `revoked ${done.principal} at ${done.at}: ${revokedCounts(done)}`,
           );
           return;
         }

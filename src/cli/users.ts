@@ -174,11 +174,8 @@ Example:
       const { checkUsername } = await import('../identity/local-users.js');
       checkUsername(name);
       await withUsers(flags, false, async (svc) => {
-        const r = await svc.remove(name);
-        process.stdout.write(
-          `removed user ${name}; revoked ${r.tokens} token(s), ${r.grants} grant(s), ${r.refresh_families} refresh token famil${r.refresh_families === 1 ? 'y' : 'ies'}, ` +
-            `${r.sessions} login session(s)\n`,
-        );
+        const { revokedCounts } = await import('./client/revocation-text.js');
+        process.stdout.write(`removed user ${name}; revoked ${revokedCounts(await svc.remove(name))}\n`);
       });
     });
 }

@@ -169,9 +169,8 @@ export class LocalUsers {
     return { secret: totpSecretBase32(secret), uri: totpUri(secret, issuer, username) };
   }
 
-  /** Deletes a user; `user_unknown` when there is none. Tokens already issued to them are not touched here. */
   /**
-   * Deletes the user and, in the same transaction, revokes everything
+   * Deletes the user (`user_unknown` when there is none) and, in the same transaction, revokes everything
    * `user:<name>` holds (tokens, grants, refresh families, login sessions):
    * a removed user's access ends with the account, not when its tokens run out.
    */

@@ -1,5 +1,25 @@
+import type { Transaction } from 'kysely';
 import type { ServerContext } from '../http/context.js';
+import type { Database } from '../store/schema.js';
 export { findIssuedToken } from './issued-token.js';
+
+/** Token ids per `IN (…)` list: well under either database's parameter limit. */
+const JTI_CHUNK = 500;
+
+/**
+ * Marks many tokens revoked inside the caller's transaction (which records
+ * what it stands for); tokens already revoked keep their first time and reason.
+ */
+export async function markTokensRevoked(trx: Transaction<Database>, jtis: readonly string[], atS: number, reason: string): Promise<void> {
+  for (let i = 0; i < jtis.length; i += JTI_CHUNK) {
+    await trx
+      .updateTable('tokens')
+      .set({ revoked_at: atS, revoked_reason: reason })
+      .where('jti', 'in', jtis.slice(i, i + JTI_CHUNK))
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+}
 
 /**
  * Marks a token revoked and records `token.revoked` in the same transaction;

@@ -15,6 +15,7 @@ import type { Policy } from '../policy/types.js';
 import type { NewAuditEvent } from '../audit/append.js';
 import { withdrawnScopes } from '../policy/withdrawn-scopes.js';
 import { nowS } from '../util/clock.js';
+import { markTokensRevoked } from '../oauth/revoke-token.js';
 
 /** Principals per query when looking up their tokens. */
 const CHUNK = 500;
@@ -35,14 +36,7 @@ export async function recordWithdrawnScopes(ctx: ServerContext, prev: Policy, ne
   return ctx.audit.transact(async (trx, append) => {
     // Read and revoke inside the event's transaction: a token recorded meanwhile is either seen here or issued under the new policy.
     const affected = await affectedTokens(trx, lost, now);
-    for (let i = 0; i < affected.jtis.length; i += CHUNK) {
-      await trx
-        .updateTable('tokens')
-        .set({ revoked_at: now, revoked_reason: WITHDRAWN_REASON })
-        .where('jti', 'in', affected.jtis.slice(i, i + CHUNK))
-        .where('revoked_at', 'is', null)
-        .execute();
-    }
+    await markTokensRevoked(trx, affected.jtis, now, WITHDRAWN_REASON);
     const events: NewAuditEvent[] = [...lost].map(([principal, scopes]) => ({
       type: 'scope.withdrawn',
       actor: null,
