@@ -6,7 +6,10 @@
  * - the most each answers (autocannon, N connections): the gateway must
  *   reach 80 % of the plain proxy;
  * - p99 of both at half of the gateway's maximum, requests started at a
- *   fixed rate, in rounds that take turns: the gateway may add at most 1 ms.
+ *   fixed rate by a lean generator in its own process, in rounds that take
+ *   turns: the gateway may add at most 1 ms. Meanwhile the measured proxy
+ *   has a CPU to itself and the generator, upstream and server node share
+ *   the other (bench/lib/cpu-pinning.ts), as separate load machines would.
  *
  * The gateway runs as `jitgate gateway` (its own process, fed by a
  * `jitgate serve` node on SQLite); every request carries one of 64 bearer
@@ -20,6 +23,7 @@ import { asFailure, asLoad, compositeSettings } from '../lib/composite.js';
 import { closedLoad, interleavedOpenLoads, type HttpLoad } from '../lib/http-loads.js';
 import { ITEMS_PATH, sqliteUrl, startGatewayProcess, startNode, startPlainProxy, startUpstream, stopAll, writeGatewayPolicy } from '../lib/gateway-stack.js';
 import { compare, type SubjectOutcome } from '../lib/verdict.js';
+import { pinApart, pinned, type NoPinning, type Pinning } from '../lib/cpu-pinning.js';
 import type { Comparison, CompositeCase, CompositeContext, CompositeOutcome, LoadResult, RunningServer } from '../lib/types.js';
 
 /** Distinct tokens cycled through, as many callers would send. */
@@ -125,12 +129,22 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
     // most, so that it spends about what the gateway spends at half load. How much of the added p99 that CPU alone explains.
     const cpuRatio = gwMax.serverCpuUsPerReq && pxMax.serverCpuUsPerReq ? gwMax.serverCpuUsPerReq / pxMax.serverCpuUsPerReq : 1;
     const scaledRate = Math.round(rate * cpuRatio);
-    const half = await interleavedOpenLoads(
-      [{ pid: gw.pid, load: gwLoad }, { pid: proxy.pid, load: pxLoad }, { pid: proxy.pid, load: pxLoad, rate: scaledRate }],
-      rate,
-      settings,
-      rounds,
-    );
+    let pinning: Pinning | NoPinning = { why: 'not tried' };
+    const measured = [gw.pid, proxy.pid];
+    const others = [process.pid, upstream.pid, node.pid];
+    let half;
+    try {
+      half = await interleavedOpenLoads(
+        [{ pid: gw.pid, load: gwLoad }, { pid: proxy.pid, load: pxLoad }, { pid: proxy.pid, load: pxLoad, rate: scaledRate }],
+        rate,
+        settings,
+        rounds,
+        { onDriver: async (driverPid) => void (pinning = await pinApart(measured, [...others, driverPid])) },
+      );
+    } finally {
+      if (pinned(pinning)) await pinning.release();
+    }
+    log(pinned(pinning) ? `half load with ${pinning.describe}` : `half load unpinned: ${pinning.why}`);
     const gwHalf = asLoad(half.figures[0]!, GW_HALF, halfDescribe);
     const pxHalf = asLoad(half.figures[1]!, PROXY_HALF, halfDescribe);
     const pxScaled = asLoad(half.figures[2]!, PROXY_SCALED, halfDescribe.replace(`a fixed ${rate.toLocaleString('en-US')} req/s (half of the gateway's most)`, `a fixed ${scaledRate.toLocaleString('en-US')} req/s (half load × ${cpuRatio.toFixed(2)}, the gateway's CPU per request over the plain proxy's at their most)`));
@@ -145,6 +159,7 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
         `p99 ${gwHalf.p99Ms} ms against ${pxHalf.p99Ms} ms (added p99 ${(gwHalf.p99Ms - pxHalf.p99Ms).toFixed(3)} ms)`,
       `p99 per round, gateway: ${gwRounds.map((x) => x.toFixed(2)).join(', ')} ms; plain proxy: ${pxRounds.map((x) => x.toFixed(2)).join(', ')} ms; ` +
         `added p99 per round ${roundAdded.map((x) => x.toFixed(2)).join(', ')} ms (median ${median.toFixed(2)} ms)`,
+      pinned(pinning) ? `CPUs: ${pinning.describe}` : `CPUs: not pinned (${pinning.why})`,
       `CPU per request at the same rate: gateway ${gwHalf.serverCpuUsPerReq?.toFixed(0)} µs, plain proxy ${pxHalf.serverCpuUsPerReq?.toFixed(0)} µs`,
       `the plain proxy at ${scaledRate.toLocaleString('en-US')} req/s (× ${cpuRatio.toFixed(2)}, the gateway's CPU per request over its own at their most): ` +
         `p99 ${pxScaled.p99Ms} ms, ${(pxScaled.p99Ms - pxHalf.p99Ms).toFixed(3)} ms over its own at half load (a reference: what that much more CPU does to the tail on this machine)`,
@@ -184,7 +199,8 @@ export const gateway: CompositeCase = {
     'upstream. Each request carries one of 64 bearer tokens; the gateway checks the token (signature cached after the first ' +
     'time), audience, expiry, the revocations fed by the server and the route\'s scopes, swaps the credentials and forwards. ' +
     `First the most each answers (autocannon): the gateway must reach ${MIN_RATIO * 100} % of the plain proxy. Then both at ` +
-    'half of the gateway\'s most, requests started at a fixed rate and timed to the microsecond, in short rounds that take ' +
+    'half of the gateway\'s most, requests started at a fixed rate by a raw-socket generator in its own process and timed to ' +
+    'the microsecond, the measured proxy alone on one CPU and the generator, upstream and server node on the other, in short rounds that take ' +
     'turns (gateway, proxy, proxy, gateway, …) so that drift in the machine\'s load weighs on both alike, latencies pooled per side: ' +
     `the gateway may add at most ${MAX_ADDED_P99_MS} ms to the p99.`,
   run,

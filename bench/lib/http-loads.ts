@@ -6,7 +6,8 @@
  * - `closedLoad`: autocannon with N connections, as fast as the server
  *   answers (the same generator as the fixed loads of the other cases).
  * - `interleavedOpenLoads`: requests started at a fixed rate whatever the
- *   answers, on an undici pool per target, each timed to the microsecond
+ *   answers, by a lean generator in its own process (open-loop-driver.ts),
+ *   each timed to the microsecond
  *   from its start to the end of its body, in rounds that take turns between
  *   the targets. autocannon's histogram keeps whole milliseconds, too coarse
  *   to judge a sub-millisecond difference in p99.
@@ -14,9 +15,11 @@
  * Both watch the measured process's CPU and memory from /proc.
  */
 import autocannon from 'autocannon';
-import { Pool } from 'undici';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { DriverMessage, WindowOrder, WindowReport } from './open-loop-driver.js';
 import { summarize } from './percentiles.js';
-import { watchServer, type WindowFigures } from './server-watch.js';
+import { watchServer, type ServerWatch, type WindowFigures } from './server-watch.js';
 import type { LoadResult, MeasureSettings } from './types.js';
 
 /** One request of a load; the load cycles through them. */
@@ -79,41 +82,7 @@ export async function closedLoad(pid: number, load: HttpLoad, settings: MeasureS
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
-
-/** Sends at `rate` per second for `seconds`; calls `done` with each request's outcome. */
-async function paced(
-  pool: Pool,
-  load: HttpLoad,
-  rate: number,
-  seconds: number,
-  done: (ms: number, status: number, good: boolean) => void,
-  failed: (timeout: boolean) => void,
-): Promise<void> {
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  const pending = new Set<Promise<void>>();
-  let sent = 0;
-  for (let now = start; now < end; now = performance.now()) {
-    const due = Math.floor(((now - start) / 1000) * rate);
-    for (; sent < due; sent++) {
-      const r = load.requests[sent % load.requests.length]!;
-      const t0 = performance.now();
-      const p = pool
-        .request({ method: r.method, path: r.path, headers: r.headers, body: r.body ?? null, headersTimeout: 10_000, bodyTimeout: 10_000 })
-        .then(async (res) => {
-          const text = await res.body.text();
-          done(performance.now() - t0, res.statusCode, res.statusCode >= 200 && res.statusCode < 300 && text.includes(load.expectBody));
-        })
-        .catch((err: { code?: string }) => failed(err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT'))
-        .finally(() => pending.delete(p));
-      pending.add(p);
-    }
-    await sleep(1);
-  }
-  await Promise.all(pending);
-}
 
 /** What one measured open-loop window saw, before summarizing. */
 interface OpenWindow {
@@ -125,27 +94,6 @@ interface OpenWindow {
   timeouts: number;
   wallS: number;
   window: WindowFigures;
-}
-
-async function openWindow(pool: Pool, pid: number, load: HttpLoad, rate: number, seconds: number): Promise<OpenWindow> {
-  const w: Omit<OpenWindow, 'wallS' | 'window'> = { latencies: [], statusCodes: {}, bad: 0, non2xx: 0, errors: 0, timeouts: 0 };
-  const watch = await watchServer(pid);
-  const t0 = performance.now();
-  await paced(
-    pool,
-    load,
-    rate,
-    seconds,
-    (ms, status, good) => {
-      w.statusCodes[status] = (w.statusCodes[status] ?? 0) + 1;
-      if (status < 200 || status >= 300) w.non2xx++;
-      if (good) w.latencies.push(ms);
-      else w.bad++;
-    },
-    (timeout) => (timeout ? w.timeouts++ : w.errors++),
-  );
-  const wallS = (performance.now() - t0) / 1000;
-  return { ...w, wallS, window: await watch.end(w.latencies.length + w.bad) };
 }
 
 /** The figures of one or more windows of the same target, latencies pooled. */
@@ -185,8 +133,6 @@ function figuresOf(windows: readonly OpenWindow[]): HttpFigures {
   };
 }
 
-const newPool = (load: HttpLoad, settings: MeasureSettings) => new Pool(load.origin, { connections: settings.connections, pipelining: 1, keepAliveTimeout: 30_000 });
-
 /** A target of {@link interleavedOpenLoads}: the process measured and what it is sent. */
 export interface OpenTarget {
   pid: number;
@@ -212,27 +158,99 @@ const ROUND_WARMUP_S = 0.5;
  * Each target's latencies are pooled over its rounds; `settings.durationS`
  * is the measured time per target, split over the rounds.
  */
-export async function interleavedOpenLoads(targets: readonly OpenTarget[], rate: number, settings: MeasureSettings, rounds: number): Promise<InterleavedFigures> {
-  const pools = targets.map((t) => newPool(t.load, settings));
+export async function interleavedOpenLoads(
+  targets: readonly OpenTarget[],
+  rate: number,
+  settings: MeasureSettings,
+  rounds: number,
+  hooks: { onDriver?: (pid: number) => void | Promise<void> } = {},
+): Promise<InterleavedFigures> {
+  const driver = await OpenLoopDriver.start();
   const windows: OpenWindow[][] = targets.map(() => []);
   const perRoundS = settings.durationS / rounds;
   try {
+    await hooks.onDriver?.(driver.pid);
     for (let r = 0; r < rounds; r++) {
       const order = targets.map((_, i) => i);
       if (r % 2 === 1) order.reverse();
       for (const i of order) {
         const t = targets[i]!;
         const warmupS = windows[i]!.length === 0 ? settings.warmupS : Math.min(settings.warmupS, ROUND_WARMUP_S);
-        const r = t.rate ?? rate;
-        if (warmupS > 0) await paced(pools[i]!, t.load, r, warmupS, () => {}, () => {});
-        windows[i]!.push(await openWindow(pools[i]!, t.pid, t.load, r, perRoundS));
+        const spec = { load: t.load, rate: t.rate ?? rate, connections: settings.connections };
+        if (warmupS > 0) await driver.run({ ...spec, seconds: warmupS });
+        windows[i]!.push(await driver.run({ ...spec, seconds: perRoundS }, t.pid));
       }
     }
   } finally {
-    await Promise.all(pools.map((p) => p.close()));
+    await driver.stop();
   }
   return {
     figures: windows.map((w) => figuresOf(w)),
     roundP99Ms: windows.map((ws) => ws.map((w) => round3(summarize(w.latencies).p99))),
   };
+}
+
+const DRIVER = fileURLToPath(new URL('./open-loop-driver.ts', import.meta.url));
+
+/** The open-loop generator process (bench/lib/open-loop-driver.ts), one window at a time. */
+class OpenLoopDriver {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { started?: () => void; done: (r: WindowReport) => void; failed: (e: Error) => void }>();
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (m: DriverMessage) => {
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      if (m.type === 'started') w.started?.();
+      else {
+        this.waiting.delete(m.id);
+        if (m.type === 'done') w.done(m);
+        else w.failed(new Error(`load generator: ${m.message}`));
+      }
+    });
+    child.on('exit', (code) => {
+      for (const w of this.waiting.values()) w.failed(new Error(`load generator exited (code ${code})`));
+      this.waiting.clear();
+    });
+  }
+
+  static async start(): Promise<OpenLoopDriver> {
+    const child = fork(DRIVER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    return new OpenLoopDriver(child);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** One window; with `pid`, that process's CPU and memory (and the generator's CPU) are watched over it. */
+  async run(spec: { load: HttpLoad; rate: number; connections: number; seconds: number }, pid?: number): Promise<OpenWindow> {
+    const id = this.nextId++;
+    const order: WindowOrder = {
+      type: 'window', id, origin: spec.load.origin, requests: spec.load.requests, expectBody: spec.load.expectBody,
+      rate: spec.rate, seconds: spec.seconds, connections: spec.connections,
+    };
+    let watch: Promise<ServerWatch> | null = null;
+    const report = await new Promise<WindowReport>((done, failed) => {
+      this.waiting.set(id, { done, failed, ...(pid !== undefined ? { started: () => void (watch = watchServer(pid, this.pid)) } : {}) });
+      this.child.send(order);
+    });
+    const window = watch
+      ? await (await (watch as Promise<ServerWatch>)).end(report.latenciesMs.length + report.bad)
+      : ({} as WindowFigures);
+    return { latencies: report.latenciesMs, statusCodes: report.statusCodes, bad: report.bad, non2xx: report.non2xx, errors: report.errors, timeouts: report.timeouts, wallS: report.wallS, window };
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    if (this.child.connected) this.child.send({ type: 'exit' });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
 }

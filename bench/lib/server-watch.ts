@@ -18,12 +18,13 @@ export interface ServerWatch {
 
 const MIB = 1024;
 
-/** Starts watching the server process `pid` (and this process) now. */
-export async function watchServer(pid: number): Promise<ServerWatch> {
+/** Starts watching the server process `pid` now, and the load generator: this process, or `clientPid`'s where it runs apart. */
+export async function watchServer(pid: number, clientPid?: number): Promise<ServerWatch> {
   const loadAvgBefore = await readLoadAvg1();
   const ticks0 = await readMachineTicks();
   const cpu0 = await readCpuSeconds(pid);
   const client0 = process.cpuUsage();
+  const clientCpu0 = clientPid !== undefined ? await readCpuSeconds(clientPid) : 0;
   const rss = sampleRss(pid);
   const t0 = performance.now();
   return {
@@ -32,6 +33,7 @@ export async function watchServer(pid: number): Promise<ServerWatch> {
       const cpu1 = await readCpuSeconds(pid);
       const stealPct = stealPctBetween(ticks0, await readMachineTicks());
       const client = process.cpuUsage(client0);
+      const clientCpuS = clientPid !== undefined ? (await readCpuSeconds(clientPid)) - clientCpu0 : (client.user + client.system) / 1e6;
       const maxRssKiB = await rss.stop();
       const mem = await readMemory(pid);
       const serverCpuS = cpu1 - cpu0;
@@ -41,7 +43,7 @@ export async function watchServer(pid: number): Promise<ServerWatch> {
         serverCpuUsPerReq: completed > 0 ? (serverCpuS * 1e6) / completed : 0,
         serverPeakRssMiB: mem.hwmKiB / MIB,
         serverMaxSampledRssMiB: Math.max(maxRssKiB, mem.rssKiB) / MIB,
-        clientCpuPct: ((client.user + client.system) / 1e3 / (wallS * 1000)) * 100,
+        clientCpuPct: (clientCpuS / wallS) * 100,
         loadAvgBefore,
         stealPct,
       };

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { answerEnd, encodeRequest } from '../../bench/lib/open-loop-driver.js';
+import { pinApart, pinned } from '../../bench/lib/cpu-pinning.js';
+
+const run = promisify(execFile);
+
+test('a request is encoded once with its Host, headers and a body length', () => {
+  const get = encodeRequest('http://127.0.0.1:8081', { method: 'GET', path: '/items/42', headers: { authorization: 'Bearer t' } });
+  assert.equal(get.toString('latin1'), 'GET /items/42 HTTP/1.1\r\nhost: 127.0.0.1:8081\r\nauthorization: Bearer t\r\n\r\n');
+  const post = encodeRequest('http://127.0.0.1:8081', { method: 'POST', path: '/token', headers: {}, body: 'a=1' });
+  assert.match(post.toString('latin1'), /\r\ncontent-length: 3\r\n\r\na=1$/);
+});
+
+test('an answer ends after its Content-Length, its last chunk, or its head when it has no body', () => {
+  const cl = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{"ok":true}');
+  assert.equal(answerEnd(cl), cl.length);
+  assert.equal(answerEnd(cl.subarray(0, cl.length - 1)), -1, 'one byte short is incomplete');
+  assert.equal(answerEnd(Buffer.from('HTTP/1.1 200 OK\r\nContent-Le')), -1, 'a partial head is incomplete');
+  const chunked = Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nb\r\n{"ok":true}\r\n0\r\n\r\n');
+  assert.equal(answerEnd(chunked), chunked.length);
+  assert.equal(answerEnd(chunked.subarray(0, chunked.length - 2)), -1);
+  const empty = Buffer.from('HTTP/1.1 204 No Content\r\n\r\n');
+  assert.equal(answerEnd(empty), empty.length);
+});
+
+/** The CPUs `pid` may run on, as taskset prints them (`0`, `1`, `0,1`, `0-1`). */
+async function affinity(pid: number): Promise<string> {
+  const { stdout } = await run('taskset', ['-c', '-p', String(pid)]);
+  return stdout.trim().split(': ').pop()!;
+}
+
+test('pinning keeps the measured process on the last CPU, the rest on the others, and releases both', async (t) => {
+  const hasTaskset = await run('taskset', ['--version']).then(() => true, () => false);
+  const { availableParallelism } = await import('node:os');
+  if (!hasTaskset || availableParallelism() < 2) return t.skip('needs taskset and two CPUs');
+  const spawnIdle = () => spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+  const measured = spawnIdle();
+  const other = spawnIdle();
+  try {
+    const before = await affinity(measured.pid!);
+    const p = await pinApart([measured.pid!], [other.pid!]);
+    assert.ok(pinned(p), 'pinned');
+    const last = availableParallelism() - 1;
+    assert.equal(await affinity(measured.pid!), String(last));
+    assert.doesNotMatch(await affinity(other.pid!), new RegExp(`(^|[,-])${last}$`));
+    await p.release();
+    assert.equal(await affinity(measured.pid!), before);
+    assert.equal(await affinity(other.pid!), before);
+  } finally {
+    measured.kill();
+    other.kill();
+  }
+});
