@@ -133,8 +133,38 @@ interface Window {
   failures: Map<string, number>;
 }
 
-/** `workers` virtual users logging in back to back for `seconds`. */
-async function drive(pool: Pool, workers: number, seconds: number): Promise<Window> {
+/**
+ * Source addresses the logins come from, in turn: the server bounds the
+ * sign-ins started per address (src/login/start-limit.ts), and a load of
+ * people signing in comes from many addresses, not one. The whole of
+ * 127.0.0.0/8 is loopback on Linux, so 127.0.1.1–127.0.1.255 reach a server
+ * listening on 127.0.0.1; 255 addresses × that bound is far more than any
+ * run here starts within the bound's window.
+ */
+const SOURCE_ADDRESSES = Array.from({ length: 255 }, (_, i) => `127.0.1.${i + 1}`);
+
+/** One keep-alive pool per source address, taken in turn by the logins. */
+class Callers {
+  private next = 0;
+  readonly pools: Pool[];
+
+  constructor(origin: string, connectionsEach: number) {
+    this.pools = SOURCE_ADDRESSES.map(
+      (localAddress) => new Pool(origin, { connections: connectionsEach, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS, localAddress }),
+    );
+  }
+
+  take(): Pool {
+    return this.pools[this.next++ % this.pools.length]!;
+  }
+
+  close(): Promise<unknown> {
+    return Promise.all(this.pools.map((p) => p.close()));
+  }
+}
+
+/** `workers` virtual users logging in back to back for `seconds`, each login from the next source address. */
+async function drive(callers: Callers, workers: number, seconds: number): Promise<Window> {
   const w: Window = { loginMs: [], stepMs: new Map(STEPS.map((s) => [s, []])), failures: new Map() };
   const end = performance.now() + seconds * 1000;
   await Promise.all(
@@ -142,7 +172,7 @@ async function drive(pool: Pool, workers: number, seconds: number): Promise<Wind
       while (performance.now() < end) {
         const t0 = performance.now();
         try {
-          await login(pool, w.stepMs);
+          await login(callers.take(), w.stepMs);
           if (performance.now() <= end) w.loginMs.push(performance.now() - t0);
         } catch (err) {
           const key = err instanceof StepError ? err.step : ((err as { code?: string }).code ?? 'error');
@@ -185,14 +215,14 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
       logDir: ctx.env.workDir,
       readyTimeoutMs: 60_000,
     });
-    const pool = new Pool(server.baseUrl, { connections: workers, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
+    const callers = new Callers(server.baseUrl, 2);
     try {
-      await login(pool, new Map(STEPS.map((s) => [s, []])));
+      await login(callers.take(), new Map(STEPS.map((s) => [s, []])));
       ctx.log(`password_login: ${workers} virtual users, warm-up ${ctx.settings.warmupS} s`);
-      if (ctx.settings.warmupS > 0) await drive(pool, workers, ctx.settings.warmupS);
+      if (ctx.settings.warmupS > 0) await drive(callers, workers, ctx.settings.warmupS);
       const watch = await watchServer(server.pid);
       const t0 = performance.now();
-      const w = await drive(pool, workers, ctx.settings.durationS);
+      const w = await drive(callers, workers, ctx.settings.durationS);
       const wallS = (performance.now() - t0) / 1000;
       const logins = w.loginMs.length;
       const window = await watch.end(logins);
@@ -220,7 +250,7 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
         problems: cycleProblems({ cycles: logins, errors: 0, timeouts: 0, unexpected: Object.fromEntries(w.failures), badBodies: {}, outsideFailures: 0 }),
         describe:
           `per login: GET /authorize (PKCE S256) → 303; GET /login → 200 page with CSRF token; POST /login (username, password) → 303 with code; ` +
-          `POST /token authorization_code + code_verifier (public client) → 200 ES256 access token and refresh token; ${workers} concurrent virtual users, one local user`,
+          `POST /token authorization_code + code_verifier (public client) → 200 ES256 access token and refresh token; ${workers} concurrent virtual users, one local user, each login from the next of ${SOURCE_ADDRESSES.length} loopback source addresses`,
         steps: STEPS.map((step) => {
           const ms = (w.stepMs.get(step) ?? []).sort((a, b) => a - b);
           const s = summarize(ms);
@@ -252,7 +282,7 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
       out.servers = [{ label: who.label, describe: `\`jitgate serve\` on a fresh SQLite database with one local user (\`jitgate users add\`) and one public client` }];
       ctx.log(`password_login: ${rps.toFixed(1)} logins/s, ${perCore.toFixed(1)} per core of server CPU, p99 ${round(lat.p99)} ms, ${failed} failed`);
     } finally {
-      await pool.close();
+      await callers.close();
     }
   } catch (err) {
     out.failures.push(await asFailure(who, err, server ? [server] : []));

@@ -84,21 +84,12 @@ export async function closedLoad(pid: number, load: HttpLoad, settings: MeasureS
 
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** What one measured open-loop window saw, before summarizing. */
-interface OpenWindow {
-  latencies: number[];
-  statusCodes: Record<string, number>;
-  bad: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  wallS: number;
-  window: WindowFigures;
-}
+/** What one measured open-loop window saw, before summarizing, with the measured process's figures over it. */
+type OpenWindow = Omit<WindowReport, 'type' | 'id'> & { window: WindowFigures };
 
 /** The figures of one or more windows of the same target, latencies pooled. */
 function figuresOf(windows: readonly OpenWindow[]): HttpFigures {
-  const latencies = windows.flatMap((w) => w.latencies);
+  const latencies = windows.flatMap((w) => w.latenciesMs);
   const sum = (f: (w: OpenWindow) => number) => windows.reduce((a, w) => a + f(w), 0);
   const statusCodes: Record<string, number> = {};
   for (const w of windows) for (const [code, n] of Object.entries(w.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
@@ -186,7 +177,7 @@ export async function interleavedOpenLoads(
   }
   return {
     figures: windows.map((w) => figuresOf(w)),
-    roundP99Ms: windows.map((ws) => ws.map((w) => round3(summarize(w.latencies).p99))),
+    roundP99Ms: windows.map((ws) => ws.map((w) => round3(summarize(w.latenciesMs).p99))),
   };
 }
 
@@ -242,7 +233,8 @@ class OpenLoopDriver {
     const window = watch
       ? await (await (watch as Promise<ServerWatch>)).end(report.latenciesMs.length + report.bad)
       : ({} as WindowFigures);
-    return { latencies: report.latenciesMs, statusCodes: report.statusCodes, bad: report.bad, non2xx: report.non2xx, errors: report.errors, timeouts: report.timeouts, wallS: report.wallS, window };
+    const { type: _type, id: _id, ...seen } = report;
+    return { ...seen, window };
   }
 
   async stop(): Promise<void> {
