@@ -7,9 +7,10 @@
  *   reach 80 % of the plain proxy;
  * - p99 of both at half of the gateway's maximum, requests started at a
  *   fixed rate by a lean generator in its own process, in rounds that take
- *   turns: the gateway may add at most 1 ms. Meanwhile the measured proxy
- *   has a CPU to itself and the generator, upstream and server node share
- *   the other (bench/lib/cpu-pinning.ts), as separate load machines would.
+ *   turns: the gateway may add at most 1 ms. Meanwhile the generator,
+ *   upstream and server node are confined to one CPU so that the other is
+ *   the measured proxy's alone (bench/lib/cpu-pinning.ts), as separate load
+ *   machines would.
  *
  * The gateway runs as `jitgate gateway` (its own process, fed by a
  * `jitgate serve` node on SQLite); every request carries one of 64 bearer
@@ -200,7 +201,7 @@ export const gateway: CompositeCase = {
     'time), audience, expiry, the revocations fed by the server and the route\'s scopes, swaps the credentials and forwards. ' +
     `First the most each answers (autocannon): the gateway must reach ${MIN_RATIO * 100} % of the plain proxy. Then both at ` +
     'half of the gateway\'s most, requests started at a fixed rate by a raw-socket generator in its own process and timed to ' +
-    'the microsecond, the measured proxy alone on one CPU and the generator, upstream and server node on the other, in short rounds that take ' +
+    'the microsecond, with the generator, upstream and server node confined to one CPU so that the other is the measured proxy\'s alone, in short rounds that take ' +
     'turns (gateway, proxy, proxy, gateway, …) so that drift in the machine\'s load weighs on both alike, latencies pooled per side: ' +
     `the gateway may add at most ${MAX_ADDED_P99_MS} ms to the p99.`,
   run,

@@ -1,12 +1,18 @@
 /**
- * Keeps the process under test apart from the load generator: the measured
- * processes get the last CPU to themselves, everything else (the generator,
- * the upstream, jitgate's server node, the bench itself) shares the others.
- * On a two-core machine, free-floating processes take turns on both cores,
- * and the tail of whichever one is measured then carries the generator's and
- * the upstream's time slices. Pinning is what one does with separate load
- * machines, on one machine. Linux `taskset` (util-linux); every thread of a
- * process (`-a`) is pinned, and threads made later inherit it.
+ * Keeps the process under test apart from the load generator: everything
+ * else (the generator, the upstream, jitgate's server node, the bench
+ * itself) is confined to all CPUs but the last, which is left to the
+ * measured process alone. On a two-core machine, free-floating processes
+ * take turns on both cores, and the tail of whichever one is measured then
+ * carries the generator's and the upstream's time slices; this is what
+ * separate load machines give, on one machine. The measured process itself
+ * is not confined: pinned to one CPU, its own garbage collector's helper
+ * threads took turns with its event loop there (measured: 5–10 ms delays of
+ * the loop for hundreds of milliseconds during a major collection), a cost
+ * it would not pay on any host with more than one core, and one that weighs
+ * more on the process that collects more. Linux `taskset` (util-linux);
+ * every thread of a process (`-a`) is confined, and threads made later
+ * inherit it.
  */
 import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -32,7 +38,11 @@ async function pin(pid: number, cpus: string): Promise<void> {
   await run('taskset', ['-a', '-p', '-c', cpus, String(pid)]);
 }
 
-/** Pins `measured` to the last CPU and `others` to the rest; refuses (without pinning anything) on one CPU or without taskset. */
+/**
+ * Confines `others` to every CPU but the last, and lets `measured` run
+ * anywhere (so the last CPU is theirs alone); refuses (without pinning
+ * anything) on one CPU or without taskset.
+ */
 export async function pinApart(measured: readonly number[], others: readonly number[]): Promise<Pinning | NoPinning> {
   const n = availableParallelism();
   if (n < 2) return { why: `one CPU: nothing to keep apart` };
@@ -46,7 +56,7 @@ export async function pinApart(measured: readonly number[], others: readonly num
   };
   try {
     for (const pid of measured) {
-      await pin(pid, mine);
+      await pin(pid, everything);
       done.push(pid);
     }
     for (const pid of others) {
@@ -58,7 +68,7 @@ export async function pinApart(measured: readonly number[], others: readonly num
     return { why: `taskset failed (${(err as Error).message.split('\n')[0]})` };
   }
   return {
-    describe: `the measured proxy pinned to CPU ${mine}; the load generator, upstream, jitgate server node and bench process to CPU ${rest}`,
+    describe: `the load generator, upstream, jitgate server node and bench process confined to CPU ${rest}, so that CPU ${mine} is the measured proxy's alone (which may use any)`,
     release,
   };
 }

@@ -33,7 +33,7 @@ async function affinity(pid: number): Promise<string> {
   return stdout.trim().split(': ').pop()!;
 }
 
-test('pinning keeps the measured process on the last CPU, the rest on the others, and releases both', async (t) => {
+test('pinning leaves the last CPU to the measured process, confines the rest to the others, and releases both', async (t) => {
   const hasTaskset = await run('taskset', ['--version']).then(() => true, () => false);
   const { availableParallelism } = await import('node:os');
   if (!hasTaskset || availableParallelism() < 2) return t.skip('needs taskset and two CPUs');
@@ -45,8 +45,8 @@ test('pinning keeps the measured process on the last CPU, the rest on the others
     const p = await pinApart([measured.pid!], [other.pid!]);
     assert.ok(pinned(p), 'pinned');
     const last = availableParallelism() - 1;
-    assert.equal(await affinity(measured.pid!), String(last));
-    assert.doesNotMatch(await affinity(other.pid!), new RegExp(`(^|[,-])${last}$`));
+    assert.equal(await affinity(measured.pid!), before, 'the measured process may run anywhere');
+    assert.doesNotMatch(await affinity(other.pid!), new RegExp(`(^|[,-])${last}$`), 'the others never on the last CPU');
     await p.release();
     assert.equal(await affinity(measured.pid!), before);
     assert.equal(await affinity(other.pid!), before);
