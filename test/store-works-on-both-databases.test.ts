@@ -211,6 +211,28 @@ forEachDatabase('the store', (open, dialect) => {
     assert.deepEqual(await db.selectFrom('meta').selectAll().execute(), [{ key: 'policy_hash', value: 'sha256:two' }]);
   });
 
+  test('a principal\'s refresh tokens and login sessions are found through an index, not a scan', async () => {
+    const store = await open();
+    try {
+      for (const table of ['refresh_tokens', 'login_sessions']) {
+        const plan =
+          store.dialect === 'postgres'
+            ? // Planner costs on an empty table favour a scan; forbidding scans asks whether an index can serve at all.
+              await store.db.transaction().execute(async (trx) => {
+                await sql`set local enable_seqscan = off`.execute(trx);
+                const { rows } = await sql<{ 'QUERY PLAN': string }>`explain select * from ${sql.table(table)} where principal = ${'user:alice'}`.execute(trx);
+                return rows.map((r) => r['QUERY PLAN']).join('\n');
+              })
+            : (await sql<{ detail: string }>`explain query plan select * from ${sql.table(table)} where principal = ${'user:alice'}`.execute(store.db)).rows
+                .map((r) => r.detail)
+                .join('\n');
+        assert.match(plan, new RegExp(`${table}_principal_idx`), `${table}: ${plan}`);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a value of the wrong type is refused, not stored', async () => {
     const { db } = await open();
     await assert.rejects(

@@ -6,6 +6,7 @@ import { users } from './0005_users.js';
 import { refreshDevice } from './0007_refresh_device.js';
 import { usage } from './0008_usage.js';
 import { login } from './0006_login.js';
+import { principalIndexes } from './0009_principal_indexes.js';
 import type { MigrationSet } from './migration.js';
 
 /** Every migration jitgate ships, by name. Append new ones; never rename or edit an applied one. */
@@ -18,4 +19,5 @@ export const migrations: MigrationSet = {
   '0006_login': login,
   '0007_refresh_device': refreshDevice,
   '0008_usage': usage,
+  '0009_principal_indexes': principalIndexes,
 };
