@@ -25,14 +25,15 @@ import { closedLoad, interleavedOpenLoads, type HttpLoad } from '../lib/http-loa
 import { ITEMS_PATH, sqliteUrl, startGatewayProcess, startNode, startPlainProxy, startUpstream, stopAll, writeGatewayPolicy } from '../lib/gateway-stack.js';
 import { compare, type SubjectOutcome } from '../lib/verdict.js';
 import { pinApart, pinned, type NoPinning, type Pinning } from '../lib/cpu-pinning.js';
+import { pairedP99DifferenceInterval, type DifferenceInterval } from '../lib/bootstrap.js';
 import type { Comparison, CompositeCase, CompositeContext, CompositeOutcome, LoadResult, RunningServer } from '../lib/types.js';
 
 /** Distinct tokens cycled through, as many callers would send. */
 const TOKEN_POOL = 64;
 export const MIN_RATIO = 0.8;
 export const MAX_ADDED_P99_MS = 1;
-/** Half-load rounds per side, taking turns with the plain proxy; the quick run's loads are too short for more. */
-const HALF_LOAD_ROUNDS = 5;
+/** Half-load rounds per side, taking turns with the plain proxy: enough for the bootstrap over rounds; the quick run's loads are too short for more than two. */
+const HALF_LOAD_ROUNDS = 10;
 const QUICK_HALF_LOAD_ROUNDS = 2;
 const EXPECT = '"ok":true';
 
@@ -54,13 +55,12 @@ async function checkPasses(proxy: RunningServer, load: HttpLoad): Promise<void> 
 
 /**
  * The added-p99 verdict: gateway p99 minus plain-proxy p99, both at the same
- * fixed rate, latencies pooled over the rounds. On a shared machine the
- * plain proxy's own p99 moves from round to round by more than the 1 ms
- * being judged; that spread (max − min of its per-round p99) is taken as the
- * noise of the difference. A pass must hold with the noise added, a fail
- * with it taken away; in between the run cannot tell, and says so.
+ * fixed rate, latencies pooled over the rounds, judged with its 90 %
+ * interval from a paired bootstrap over the rounds (bench/lib/bootstrap.ts).
+ * A pass must hold at the interval's top, a fail at its bottom; an interval
+ * that straddles the limit cannot tell, and says so.
  */
-export function addedP99(gw: LoadResult | undefined, px: LoadResult | undefined, proxyRoundP99Ms: readonly number[] = []): Comparison {
+export function addedP99(gw: LoadResult | undefined, px: LoadResult | undefined, interval: DifferenceInterval | null): Comparison {
   const base = {
     caseName: 'gateway',
     jitgate: 'jitgate gateway, added p99 at half load',
@@ -76,11 +76,13 @@ export function addedP99(gw: LoadResult | undefined, px: LoadResult | undefined,
   const dirty = [gw, px].find((l) => l.problems.length > 0);
   if (dirty) return { ...base, p99Ms: null, verdict: 'invalid', why: `${dirty.label}: ${dirty.problems.join('; ')}` };
   const added = gw.p99Ms - px.p99Ms;
-  const noise = proxyRoundP99Ms.length > 1 ? Math.max(...proxyRoundP99Ms) - Math.min(...proxyRoundP99Ms) : 0;
-  const text = `added p99 ${added.toFixed(3)} ms, noise ±${noise.toFixed(3)} ms (the plain proxy's own p99 from round to round)`;
-  if (added + noise <= MAX_ADDED_P99_MS) return { ...base, p99Ms: added, verdict: 'pass', why: text };
-  if (added - noise > MAX_ADDED_P99_MS) return { ...base, p99Ms: added, verdict: 'fail', why: `${text} > ${MAX_ADDED_P99_MS} ms` };
-  return { ...base, p99Ms: added, verdict: 'invalid', why: `inconclusive: ${text}; the noise is larger than the ${MAX_ADDED_P99_MS} ms to judge` };
+  if (!interval) return { ...base, p99Ms: added, verdict: 'invalid', why: `added p99 ${added.toFixed(3)} ms, but fewer than two rounds to judge how sure it is` };
+  const text =
+    `added p99 ${added.toFixed(3)} ms, ${Math.round(interval.level * 100)} % interval ${interval.low.toFixed(3)} to ${interval.high.toFixed(3)} ms ` +
+    `(paired bootstrap over the rounds)`;
+  if (interval.high <= MAX_ADDED_P99_MS) return { ...base, p99Ms: added, verdict: 'pass', why: text };
+  if (interval.low > MAX_ADDED_P99_MS) return { ...base, p99Ms: added, verdict: 'fail', why: `${text} > ${MAX_ADDED_P99_MS} ms` };
+  return { ...base, p99Ms: added, verdict: 'invalid', why: `inconclusive: ${text}; the interval straddles ${MAX_ADDED_P99_MS} ms` };
 }
 
 async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
@@ -93,7 +95,7 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
   let gw: RunningServer | null = null;
   let proxy: RunningServer | null = null;
   let step: Who = GW;
-  let proxyRounds: number[] = [];
+  let interval: DifferenceInterval | null = null;
   try {
     log('starting the upstream, a jitgate node (SQLite) and the gateway');
     upstream = await startUpstream(env);
@@ -152,7 +154,7 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
     loads.push(gwHalf, pxHalf, pxScaled);
     log(`half load p99: gateway ${gwHalf.p99Ms} ms, plain proxy ${pxHalf.p99Ms} ms`);
     const [gwRounds, pxRounds] = half.roundP99Ms as [number[], number[]];
-    proxyRounds = pxRounds;
+    if (rounds >= 2) interval = pairedP99DifferenceInterval(half.roundLatenciesMs[0]!, half.roundLatenciesMs[1]!);
     const roundAdded = gwRounds.map((g, i) => g - pxRounds[i]!);
     const median = [...roundAdded].sort((a, b) => a - b)[Math.floor(roundAdded.length / 2)]!;
     gwHalf.facts = [
@@ -180,7 +182,7 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
     addedP99(
       loads.find((l) => l.serverId === GW_HALF.serverId),
       loads.find((l) => l.serverId === PROXY_HALF.serverId),
-      proxyRounds,
+      interval,
     ),
   ];
   out.servers = [

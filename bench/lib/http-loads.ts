@@ -132,10 +132,11 @@ export interface OpenTarget {
   rate?: number;
 }
 
-/** Pooled figures per target, and each round's p99 per target (ms), in target order. */
+/** Pooled figures per target, and each round's p99 and latencies per target (ms), in target order. */
 export interface InterleavedFigures {
   figures: HttpFigures[];
   roundP99Ms: number[][];
+  roundLatenciesMs: number[][][];
 }
 
 /** Warm-up before each later round: long enough to reopen keep-alive connections the target closed while idle. */
@@ -178,6 +179,7 @@ export async function interleavedOpenLoads(
   return {
     figures: windows.map((w) => figuresOf(w)),
     roundP99Ms: windows.map((ws) => ws.map((w) => round3(summarize(w.latenciesMs).p99))),
+    roundLatenciesMs: windows.map((ws) => ws.map((w) => w.latenciesMs)),
   };
 }
 

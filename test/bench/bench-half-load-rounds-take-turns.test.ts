@@ -51,22 +51,23 @@ test('half-load rounds take turns between the targets and pool each one\'s laten
   }
 });
 
-test('the added p99 passes or fails only beyond the plain proxy\'s own round-to-round noise', async () => {
+test('the added p99 passes or fails only where its interval lies wholly on one side of 1 ms', async () => {
   const { addedP99 } = await import('../../bench/cases/gateway.js');
   const at = (p99Ms: number): LoadResult => ({
       serverId: 'x', label: 'x', role: 'jitgate', unit: 'request', rps: 1000, p50Ms: 1, p90Ms: 2, p99Ms, maxMs: p99Ms + 1, requests: 1000, durationS: 1,
       errors: 0, timeouts: 0, non2xx: 0, mismatches: 0, statusCodes: {}, serverCpuS: 1, serverCpuPct: 50, serverCpuUsPerReq: 100,
       serverPeakRssMiB: 100, serverMaxSampledRssMiB: 100, clientCpuPct: 10, loadAvgBefore: 0.5, problems: [], describe: 'd',
   });
-  // Quiet rounds: the difference decides.
-  assert.equal(addedP99(at(2.3), at(2.0), [1.9, 2.0, 2.1]).verdict, 'pass');
-  assert.equal(addedP99(at(4.0), at(2.0), [1.9, 2.0, 2.1]).verdict, 'fail');
-  // Rounds that swing by 10 ms cannot judge 1 ms either way…
-  const noisy = addedP99(at(12), at(20), [15, 20, 25]);
-  assert.equal(noisy.verdict, 'invalid');
-  assert.match(noisy.why ?? "", /^inconclusive: added p99 -8\.000 ms, noise ±10\.000 ms/);
-  assert.equal(addedP99(at(26), at(20), [15, 20, 25]).verdict, 'invalid');
-  // …but a gap larger than the noise is still a fail.
-  assert.equal(addedP99(at(40), at(20), [15, 20, 25]).verdict, 'fail');
-  assert.equal(addedP99(undefined, at(20)).verdict, 'invalid');
+  const interval = (low: number, high: number) => ({ low, high, resamples: 2000, level: 0.9 });
+  assert.equal(addedP99(at(2.3), at(2.0), interval(0.1, 0.6)).verdict, 'pass');
+  assert.equal(addedP99(at(2.3), at(2.0), interval(0.1, 1.0)).verdict, 'pass', 'the limit itself is allowed');
+  assert.equal(addedP99(at(4.0), at(2.0), interval(1.5, 2.5)).verdict, 'fail');
+  // An interval across the limit cannot tell, whichever side the point lies on.
+  const wide = addedP99(at(12), at(20), interval(-10, 9));
+  assert.equal(wide.verdict, 'invalid');
+  assert.match(wide.why ?? '', /^inconclusive: added p99 -8\.000 ms, 90 % interval -10\.000 to 9\.000 ms/);
+  assert.equal(addedP99(at(26), at(20), interval(0.5, 12)).verdict, 'invalid');
+  // Without rounds to judge by, or without a figure, nothing is judged.
+  assert.equal(addedP99(at(2.3), at(2.0), null).verdict, 'invalid');
+  assert.equal(addedP99(undefined, at(20), interval(0, 0.5)).verdict, 'invalid');
 });
