@@ -35,6 +35,8 @@ export const MAX_ADDED_P99_MS = 1;
 /** Half-load rounds per side, taking turns with the plain proxy: enough for the bootstrap over rounds; the quick run's loads are too short for more than two. */
 const HALF_LOAD_ROUNDS = 10;
 const QUICK_HALF_LOAD_ROUNDS = 2;
+/** Fewer rounds than this cannot bound the added p99: a bootstrap over two or three rounds has only a handful of distinct draws. */
+export const MIN_JUDGED_ROUNDS = 5;
 const EXPECT = '"ok":true';
 
 type Who = { serverId: string; label: string; role: 'jitgate' | 'peer' };
@@ -76,7 +78,9 @@ export function addedP99(gw: LoadResult | undefined, px: LoadResult | undefined,
   const dirty = [gw, px].find((l) => l.problems.length > 0);
   if (dirty) return { ...base, p99Ms: null, verdict: 'invalid', why: `${dirty.label}: ${dirty.problems.join('; ')}` };
   const added = gw.p99Ms - px.p99Ms;
-  if (!interval) return { ...base, p99Ms: added, verdict: 'invalid', why: `added p99 ${added.toFixed(3)} ms, but fewer than two rounds to judge how sure it is` };
+  if (!interval) {
+    return { ...base, p99Ms: added, verdict: 'invalid', why: `added p99 ${added.toFixed(3)} ms, not judged: fewer than ${MIN_JUDGED_ROUNDS} rounds cannot bound it (the full run has ${HALF_LOAD_ROUNDS})` };
+  }
   const text =
     `added p99 ${added.toFixed(3)} ms, ${Math.round(interval.level * 100)} % interval ${interval.low.toFixed(3)} to ${interval.high.toFixed(3)} ms ` +
     `(paired bootstrap over the rounds)`;
@@ -138,7 +142,8 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
     let half;
     try {
       half = await interleavedOpenLoads(
-        [{ pid: gw.pid, load: gwLoad }, { pid: proxy.pid, load: pxLoad }, { pid: proxy.pid, load: pxLoad, rate: scaledRate }],
+        // The reference costs a third of the phase: the quick run leaves it out.
+        [{ pid: gw.pid, load: gwLoad }, { pid: proxy.pid, load: pxLoad }, ...(ctx.quick ? [] : [{ pid: proxy.pid, load: pxLoad, rate: scaledRate }])],
         rate,
         settings,
         rounds,
@@ -150,11 +155,11 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
     log(pinned(pinning) ? `half load with ${pinning.describe}` : `half load unpinned: ${pinning.why}`);
     const gwHalf = asLoad(half.figures[0]!, GW_HALF, halfDescribe);
     const pxHalf = asLoad(half.figures[1]!, PROXY_HALF, halfDescribe);
-    const pxScaled = asLoad(half.figures[2]!, PROXY_SCALED, halfDescribe.replace(`a fixed ${rate.toLocaleString('en-US')} req/s (half of the gateway's most)`, `a fixed ${scaledRate.toLocaleString('en-US')} req/s (half load × ${cpuRatio.toFixed(2)}, the gateway's CPU per request over the plain proxy's at their most)`));
-    loads.push(gwHalf, pxHalf, pxScaled);
+    const pxScaled = half.figures[2] && asLoad(half.figures[2], PROXY_SCALED, halfDescribe.replace(`a fixed ${rate.toLocaleString('en-US')} req/s (half of the gateway's most)`, `a fixed ${scaledRate.toLocaleString('en-US')} req/s (half load × ${cpuRatio.toFixed(2)}, the gateway's CPU per request over the plain proxy's at their most)`));
+    loads.push(gwHalf, pxHalf, ...(pxScaled ? [pxScaled] : []));
     log(`half load p99: gateway ${gwHalf.p99Ms} ms, plain proxy ${pxHalf.p99Ms} ms`);
     const [gwRounds, pxRounds] = half.roundP99Ms as [number[], number[]];
-    if (rounds >= 2) interval = pairedP99DifferenceInterval(half.roundLatenciesMs[0]!, half.roundLatenciesMs[1]!);
+    if (rounds >= MIN_JUDGED_ROUNDS) interval = pairedP99DifferenceInterval(half.roundLatenciesMs[0]!, half.roundLatenciesMs[1]!);
     const roundAdded = gwRounds.map((g, i) => g - pxRounds[i]!);
     const median = [...roundAdded].sort((a, b) => a - b)[Math.floor(roundAdded.length / 2)]!;
     gwHalf.facts = [
@@ -164,8 +169,10 @@ async function run(ctx: CompositeContext): Promise<CompositeOutcome> {
         `added p99 per round ${roundAdded.map((x) => x.toFixed(2)).join(', ')} ms (median ${median.toFixed(2)} ms)`,
       pinned(pinning) ? `CPUs: ${pinning.describe}` : `CPUs: not pinned (${pinning.why})`,
       `CPU per request at the same rate: gateway ${gwHalf.serverCpuUsPerReq?.toFixed(0)} µs, plain proxy ${pxHalf.serverCpuUsPerReq?.toFixed(0)} µs`,
-      `the plain proxy at ${scaledRate.toLocaleString('en-US')} req/s (× ${cpuRatio.toFixed(2)}, the gateway's CPU per request over its own at their most): ` +
-        `p99 ${pxScaled.p99Ms} ms, ${(pxScaled.p99Ms - pxHalf.p99Ms).toFixed(3)} ms over its own at half load (a reference: what that much more CPU does to the tail on this machine)`,
+      pxScaled
+        ? `the plain proxy at ${scaledRate.toLocaleString('en-US')} req/s (× ${cpuRatio.toFixed(2)}, the gateway's CPU per request over its own at their most): ` +
+          `p99 ${pxScaled.p99Ms} ms, ${(pxScaled.p99Ms - pxHalf.p99Ms).toFixed(3)} ms over its own at half load (a reference: what that much more CPU does to the tail on this machine)`
+        : 'the plain proxy at the gateway\'s CPU per request (a reference of the full run): not measured in the quick run',
     ];
   } catch (err) {
     out.failures.push(await asFailure(step, err, [gw, proxy, node, upstream].filter((s): s is RunningServer => s !== null)));

@@ -25,7 +25,7 @@ export const USAGE = `Usage: npm run bench [-- OPTIONS]   (tsx bench/run.ts [OPT
   --quick              short loads (whole run under 2 minutes); writes no report unless --out is given
   --check              exit non-zero when a target is missed or a figure is not clean
   --only NAME[,NAME]   run only these cases
-  --duration S         measured seconds per load (default 15, quick 4)
+  --duration S         measured seconds per load (default 15, quick 3)
   --warmup S           warm-up seconds before each load (default 5, quick 1)
   --connections N      concurrent connections; cycle cases: concurrent workers (default 50)
   --out FILE           markdown report path; FILE.json is written beside it (default ${DEFAULT_REPORT}, '-' for none)
@@ -83,7 +83,7 @@ export function parseOptions(argv: string[], caseNames: readonly string[]): RunO
     quick,
     check: values.check === true,
     only,
-    durationS: positive('duration', values.duration, quick ? 4 : 15),
+    durationS: positive('duration', values.duration, quick ? 3 : 15),
     warmupS: positive('warmup', values.warmup, quick ? 1 : 5, true),
     connections,
     out,

@@ -92,7 +92,7 @@ test('/proc parsers read CPU ticks past a command name holding spaces and parent
 test('options: quick defaults, no report unless asked, unknown cases refused', () => {
   const names = ['client_credentials', 'introspection'];
   const quick = parseOptions(['--quick'], names);
-  assert.equal(quick.durationS, 4);
+  assert.equal(quick.durationS, 3);
   assert.equal(quick.warmupS, 1);
   assert.equal(quick.out, null);
   const full = parseOptions([], names);
