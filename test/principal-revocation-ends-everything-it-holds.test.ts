@@ -81,6 +81,31 @@ forEachDatabase('revoking a principal', (open) => {
     assert.equal(second.body.tokens, 1);
   });
 
+  test('a grant and tokens that have already expired are left as they ended; only what is live is revoked', async () => {
+    const { baseline, elevated, grantId } = await aliceElevated();
+    // Past the 30-minute grant and the 15-minute tokens: alice holds nothing from before.
+    h.clock.advance(31 * 60);
+    await h.login('dave');
+    const fresh = await h.login('alice');
+
+    const done = await h.api('dave', 'POST', '/principals/user:alice/revoke', { reason: 'left the company' });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.grants, 0, 'an expired grant is not revoked again');
+    assert.equal(done.body.tokens, 1, 'only the token issued after the advance was live');
+    assert.deepEqual(await h.introspect(fresh), { active: false });
+    assert.deepEqual(await h.introspect(baseline), { active: false });
+    assert.deepEqual(await h.introspect(elevated), { active: false });
+
+    const grants = await h.api('dave', 'GET', `/grants?principal=${encodeURIComponent('user:alice')}`);
+    const grant = grants.body.items.find((g: { id: string }) => g.id === grantId);
+    assert.equal(grant.status, 'expired', 'the grant keeps the end it had');
+    assert.equal((await h.events('grant.revoked')).filter((e) => e.data.grantId === grantId).length, 0);
+    // The suite's server is shared: earlier tests' events are there too, so only this test's tokens are looked for.
+    const revokedJtis = (await h.events('token.revoked')).filter((e) => e.subject === 'user:alice').map((e) => e.data.jti);
+    assert.ok(revokedJtis.includes(claimsOf(fresh).jti));
+    assert.ok(!revokedJtis.includes(claimsOf(baseline).jti) && !revokedJtis.includes(claimsOf(elevated).jti), 'expired tokens get no revocation event');
+  });
+
   test('removing a local user revokes its tokens, refresh tokens and login sessions in the same transaction', async () => {
     await h.srv.ctx.users.add(BOB.username, BOB.password);
     const as = await discover(h.srv.ctx.config.issuer);
