@@ -212,6 +212,7 @@ export const gateway: CompositeCase = {
     'half of the gateway\'s most, requests started at a fixed rate by a raw-socket generator in its own process and timed to ' +
     'the microsecond, with the generator, upstream and server node confined to one CPU so that the other is the measured proxy\'s alone, in short rounds that take ' +
     'turns (gateway, proxy, proxy, gateway, …) so that drift in the machine\'s load weighs on both alike, latencies pooled per side: ' +
-    `the gateway may add at most ${MAX_ADDED_P99_MS} ms to the p99.`,
+    `the gateway may add at most ${MAX_ADDED_P99_MS} ms to the p99, judged by the 90 % interval of the added p99 from a paired ` +
+    `bootstrap over the rounds (a pass must hold at its top, a fail at its bottom; at least ${MIN_JUDGED_ROUNDS} rounds).`,
   run,
 };
