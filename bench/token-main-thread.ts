@@ -12,23 +12,21 @@
  * request) and prints CPU µs per token: main thread, whole process, and the
  * load generator (this process).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { sqliteUrl, startNode } from './lib/gateway-stack.js';
 import { tokenPlan } from './cases/client-credentials.js';
+import { readCpuSeconds, readThreadCpuSeconds } from './lib/proc-stats.js';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '8' }, connections: { type: 'string', default: '50' } } });
 const durationS = Number(values.duration);
 const connections = Number(values.connections);
-const TICKS_PER_S = 100;
-
-/** utime + stime of a /proc stat file, seconds. */
-async function cpuSeconds(statPath: string): Promise<number> {
-  const fields = (await readFile(statPath, 'utf8')).split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
+if (!(durationS > 0) || !Number.isInteger(connections) || connections < 1) {
+  process.stderr.write('token-main-thread: --duration needs a positive number of seconds and --connections a whole number ≥ 1\n');
+  process.exit(2);
 }
 
 const workDir = await mkdtemp(join(tmpdir(), 'jitgate-token-threads-'));
@@ -38,11 +36,9 @@ try {
   const plan = await tokenPlan(server);
   const fire = (duration: number) => autocannon({ url: plan.url, method: 'POST', headers: plan.headers, body: plan.bodies[0]!, connections, duration });
   await fire(2);
-  const mainStat = `/proc/${server.pid}/task/${server.pid}/stat`;
-  const procStat = `/proc/${server.pid}/stat`;
-  const [main0, all0, client0] = [await cpuSeconds(mainStat), await cpuSeconds(procStat), process.cpuUsage()];
+  const [main0, all0, client0] = [await readThreadCpuSeconds(server.pid, server.pid), await readCpuSeconds(server.pid), process.cpuUsage()];
   const r = await fire(durationS);
-  const [main1, all1, client] = [await cpuSeconds(mainStat), await cpuSeconds(procStat), process.cpuUsage(client0)];
+  const [main1, all1, client] = [await readThreadCpuSeconds(server.pid, server.pid), await readCpuSeconds(server.pid), process.cpuUsage(client0)];
   const n = r.requests.total;
   const us = (s: number) => ((s * 1e6) / n).toFixed(0);
   process.stdout.write(

@@ -193,6 +193,10 @@ class Window implements Owner {
     this.outstanding--;
     if (timeout) this.report.timeouts++;
     else this.report.errors++;
+    // Requests queued behind a connection that died would otherwise wait for an answer that never comes:
+    // the next one goes out on a new connection, so a target that refuses or drops them still drains the window.
+    const next = this.queue.shift();
+    if (next) this.dispatch(next);
   }
 
   private dispatch(request: Buffer): void {
@@ -219,7 +223,8 @@ class Window implements Owner {
     await new Promise<void>((resolve) => {
       const tick = () => {
         const now = performance.now();
-        const due = Math.floor(((Math.min(now, end) - start) / 1000) * rate);
+        // The epsilon keeps a whole window at exactly rate × seconds requests despite float rounding of the end.
+        const due = Math.floor(((Math.min(now, end) - start) * rate) / 1000 + 1e-9);
         for (; this.sent < due; this.sent++) this.dispatch(this.encoded[this.sent % this.encoded.length]!);
         if (now < end) setTimeout(tick, 1);
         else resolve();
@@ -253,7 +258,8 @@ class Window implements Owner {
 /** Idle connections per origin, kept between windows. */
 const kept = new Map<string, Connection[]>();
 
-async function runWindow(order: WindowOrder, send: (m: DriverMessage) => void): Promise<void> {
+/** Runs one window on the connections kept for its origin; `send` gets `started`, then the report. */
+export async function runWindow(order: WindowOrder, send: (m: DriverMessage) => void): Promise<void> {
   const w = new Window(order);
   w.adopt(kept.get(order.origin) ?? []);
   const report = await w.run(() => send({ type: 'started', id: order.id }));

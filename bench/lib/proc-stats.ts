@@ -45,6 +45,11 @@ export async function readCpuSeconds(pid: number): Promise<number> {
   return parseStatCpuTicks(await readFile(`/proc/${pid}/stat`, 'utf8')) / clockTicksPerSecond();
 }
 
+/** CPU seconds of one thread of `pid` (`/proc/PID/task/TID/stat`, the same format); the main thread's id is the pid. */
+export async function readThreadCpuSeconds(pid: number, tid: number): Promise<number> {
+  return parseStatCpuTicks(await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8')) / clockTicksPerSecond();
+}
+
 export async function readMemory(pid: number): Promise<{ hwmKiB: number; rssKiB: number }> {
   return parseStatusMemory(await readFile(`/proc/${pid}/status`, 'utf8'));
 }

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { answerEnd, encodeRequest } from '../../bench/lib/open-loop-driver.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { answerEnd, encodeRequest, runWindow, type DriverMessage, type WindowReport } from '../../bench/lib/open-loop-driver.js';
 import { pinApart, pinned } from '../../bench/lib/cpu-pinning.js';
 
 const run = promisify(execFile);
@@ -25,6 +27,24 @@ test('an answer ends after its Content-Length, its last chunk, or its head when 
   assert.equal(answerEnd(chunked.subarray(0, chunked.length - 2)), -1);
   const empty = Buffer.from('HTTP/1.1 204 No Content\r\n\r\n');
   assert.equal(answerEnd(empty), empty.length);
+});
+
+test('a window drains when the target drops every connection, counting each request it lost', { timeout: 20_000 }, async () => {
+  // One connection and a rate far above what it can carry: most requests wait in the queue when the connection dies.
+  const server = createServer((req) => req.socket.destroy());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const seen: DriverMessage[] = [];
+    const order = { type: 'window' as const, id: 1, origin, requests: [{ method: 'GET' as const, path: '/x', headers: {} }], expectBody: 'ok', rate: 500, seconds: 0.2, connections: 1 };
+    await runWindow(order, (m) => void seen.push(m));
+    assert.deepEqual(seen.map((m) => m.type), ['started', 'done']);
+    const report = seen[1] as WindowReport;
+    assert.equal(report.latenciesMs.length, 0);
+    assert.equal(report.errors + report.timeouts, 100, 'every request sent is accounted for as lost');
+  } finally {
+    server.close();
+  }
 });
 
 /** The CPUs `pid` may run on, as taskset prints them (`0`, `1`, `0,1`, `0-1`). */
